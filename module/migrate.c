@@ -1,0 +1,755 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * migrate.c - the migration engine: walk a job's mm, queue the pages that
+ * are on a source node, and move them n at a time with a sleep of t ms in
+ * between (PAPERS.md, 000).
+ *
+ * Two address lists, as in the paper: @hot (the paper's pagelist: moved as
+ * soon as it holds n pages) and @rem (the remlist: moved after the walk).
+ * Periodical and eager queue every page on @hot; mild and severe queue only
+ * referenced pages there.  Lists hold virtual addresses, not struct pages,
+ * so nothing is pinned between batches and a page that went away is simply
+ * not found again.
+ *
+ * Pages move with the exported migrate_vma_*() calls, one span of
+ * consecutive pages inside one PMD at a time: the cost of a span is paid
+ * per page in it, and spans keep unrelated pages out of the unmap.
+ */
+#define pr_fmt(fmt) "numamig: " fmt
+
+#include <linux/gfp.h>
+#include <linux/highmem.h>
+#include <linux/migrate.h>
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/timekeeping.h>
+#include "numamig.h"
+#include "numamig_compat.h"
+
+#define NUMAMIG_SPAN_PAGES	(PMD_SIZE >> PAGE_SHIFT)
+#define NUMAMIG_STEP_BYTES	(64UL << 20)	/* VA walked per lock hold */
+#define NUMAMIG_EAGER_BATCH	8192		/* pages between reschedules */
+#define NUMAMIG_WINDOW_MIN_MS	50		/* hot-page sampling window */
+#define NUMAMIG_WINDOW_MAX_MS	1000
+#define NUMAMIG_LIST_MIN	1024
+
+/* Destination pages: never wake the OOM killer, never warn. */
+#define NUMAMIG_GFP (GFP_HIGHUSER_MOVABLE | __GFP_THISNODE | \
+		     __GFP_NORETRY | __GFP_NOWARN)
+
+/* Walk callback results that stop a walk early. */
+#define NUMAMIG_WALK_FULL	1	/* @hot holds a batch */
+#define NUMAMIG_WALK_GROW	2	/* a list needs room: grow, resume */
+
+struct numamig_addrs {
+	unsigned long *addr;
+	size_t nr;
+	size_t cap;
+};
+
+/* Everything the engine thread owns; nobody else touches it. */
+struct numamig_run {
+	struct numamig_job *job;
+	struct mm_struct *mm;
+	struct numamig_job_status st;	/* counters, published by batch */
+	struct numamig_addrs hot;
+	struct numamig_addrs rem;
+	size_t rem_head;		/* rem[0..rem_head) are done */
+	struct numamig_addrs *grow;	/* the list that asked for room */
+	unsigned long resume;		/* where a stopped walk goes on */
+	unsigned long cursor;		/* next address the walk looks at */
+	bool walk_done;
+	bool prioritized;		/* mild, severe */
+	bool move_shared;
+	bool gone;			/* the address space is gone */
+	u32 batch;			/* n for the current batch */
+	u64 cpu_start;
+	u64 est_anon;			/* anon pages at start, an estimate */
+	u64 batch_start_ns;
+	unsigned long src_pfns[NUMAMIG_SPAN_PAGES];
+	unsigned long dst_pfns[NUMAMIG_SPAN_PAGES];
+	struct page *dpages[NUMAMIG_SPAN_PAGES];
+};
+
+static int numamig_addrs_reserve(struct numamig_addrs *a, size_t want)
+{
+	size_t cap = max_t(size_t, a->cap, NUMAMIG_LIST_MIN);
+	unsigned long *addr;
+
+	if (a->nr + want <= a->cap)
+		return 0;
+	while (cap < a->nr + want)
+		cap *= 2;
+	addr = kvmalloc_array(cap, sizeof(*addr), GFP_KERNEL);
+	if (!addr)
+		return -ENOMEM;
+	if (a->nr)
+		memcpy(addr, a->addr, a->nr * sizeof(*addr));
+	kvfree(a->addr);
+	a->addr = addr;
+	a->cap = cap;
+	return 0;
+}
+
+static void numamig_addrs_free(struct numamig_addrs *a)
+{
+	kvfree(a->addr);
+	a->addr = NULL;
+	a->nr = 0;
+	a->cap = 0;
+}
+
+/* Publish the counters so status shows progress. */
+static void numamig_run_publish(struct numamig_run *run)
+{
+	u64 left = run->hot.nr + (run->rem.nr - run->rem_head);
+
+	if (!run->walk_done && run->est_anon > run->st.pages_scanned)
+		left += run->est_anon - run->st.pages_scanned;
+	run->st.pages_remaining = left;
+	run->st.cpu_ns = numamig_thread_cpu_ns() - run->cpu_start;
+	numamig_job_publish(run->job, &run->st);
+}
+
+static u32 numamig_run_batch(struct numamig_run *run)
+{
+	u32 batch;
+
+	if (run->job->policy == NUMAMIG_POLICY_EAGER)
+		return NUMAMIG_EAGER_BATCH;
+	spin_lock(&run->job->lock);
+	batch = run->job->batch_pages;
+	spin_unlock(&run->job->lock);
+	return batch;
+}
+
+static bool numamig_kicked(struct numamig_job *job)
+{
+	return READ_ONCE(job->kicked) || numamig_job_should_stop(job);
+}
+
+/*
+ * Sleep for the throttle.  With a CPU budget the sleep is the batch's cost
+ * scaled so that cost / (cost + sleep) = budget; the cost is wall time
+ * since the last sleep, which is at least the CPU time, so the budget
+ * holds even when the thread was preempted.  A throttle change or a cancel
+ * ends the sleep at once.
+ */
+static void numamig_throttle(struct numamig_run *run, unsigned int min_ms)
+{
+	struct numamig_job *job = run->job;
+	u64 now = ktime_get_ns();
+	u64 cost = now - run->batch_start_ns;
+	u64 sleep_ns;
+	u32 pct;
+
+	spin_lock(&job->lock);
+	pct = job->cpu_pct;
+	sleep_ns = (u64)job->sleep_ms * NSEC_PER_MSEC;
+	job->kicked = false;
+	spin_unlock(&job->lock);
+
+	if (job->policy == NUMAMIG_POLICY_EAGER)
+		sleep_ns = 0;
+	else if (pct)
+		sleep_ns = min_t(u64, div_u64(cost * (100 - pct), pct),
+				 (u64)NUMAMIG_MAX_SLEEP * NSEC_PER_MSEC);
+	sleep_ns = max_t(u64, sleep_ns, (u64)min_ms * NSEC_PER_MSEC);
+
+	if (sleep_ns) {
+		wait_event_interruptible_timeout(job->kick_wq,
+						 numamig_kicked(job),
+						 nsecs_to_jiffies(sleep_ns) + 1);
+		run->st.sleep_ns += ktime_get_ns() - now;
+	} else {
+		cond_resched();
+	}
+	run->batch_start_ns = ktime_get_ns();
+}
+
+/* ---- moving pages ---- */
+
+static unsigned int numamig_alloc_dst(struct numamig_run *run,
+				      unsigned int npages)
+{
+	unsigned int i;
+
+	for (i = 0; i < npages; i++) {
+		run->dpages[i] = alloc_pages_node(run->job->dst, NUMAMIG_GFP,
+						  0);
+		if (!run->dpages[i])
+			break;
+	}
+	return i;
+}
+
+/* Fill dst_pfns for the collected pages; returns how many will move. */
+static unsigned int numamig_prepare_span(struct numamig_run *run,
+					 unsigned int npages, bool hot)
+{
+	unsigned int i, moving = 0;
+	struct page *spage, *dpage;
+
+	for (i = 0; i < npages; i++) {
+		unsigned long src = run->src_pfns[i];
+
+		run->dst_pfns[i] = 0;
+		spage = migrate_pfn_to_page(src);
+		if (!(src & MIGRATE_PFN_MIGRATE)) {
+			run->st.skipped[NUMAMIG_SKIP_PINNED]++;
+			continue;
+		}
+		if (!spage) {		/* unmapped since the walk */
+			run->st.skipped[NUMAMIG_SKIP_SWAPPED]++;
+			continue;
+		}
+		if (page_to_nid(spage) == run->job->dst)
+			continue;	/* NUMA balancing was faster */
+		dpage = run->dpages[i];
+		run->dpages[i] = NULL;
+		lock_page(dpage);
+		copy_highpage(dpage, spage);
+		/*
+		 * 6.1 maps the new page with the Accessed bit clear; hand what
+		 * the walk saw to reclaim through PG_referenced instead.
+		 */
+		if (hot)
+			SetPageReferenced(dpage);
+		run->dst_pfns[i] = migrate_pfn(page_to_pfn(dpage));
+		if (src & MIGRATE_PFN_WRITE)
+			run->dst_pfns[i] |= MIGRATE_PFN_WRITE;
+		moving++;
+	}
+	return moving;
+}
+
+/*
+ * Move the pages of [start, start + npages) inside one VMA and one PMD.
+ * Destination pages are allocated first, so a full node costs no unmap.
+ * Called with mmap_read_lock held.
+ */
+static void numamig_migrate_span(struct numamig_run *run,
+				 struct vm_area_struct *vma,
+				 unsigned long start, unsigned int npages,
+				 bool hot)
+{
+	struct migrate_vma args = {
+		.vma = vma,
+		.start = start,
+		.src = run->src_pfns,
+		.dst = run->dst_pfns,
+		.flags = MIGRATE_VMA_SELECT_SYSTEM,
+	};
+	unsigned int got, i;
+
+	got = numamig_alloc_dst(run, npages);
+	if (got < npages) {
+		run->st.skipped[NUMAMIG_SKIP_NOMEM] += npages - got;
+		npages = got;
+	}
+	if (!npages)
+		return;
+
+	args.end = start + ((unsigned long)npages << PAGE_SHIFT);
+	if (migrate_vma_setup(&args)) {
+		run->st.pages_failed += npages;
+		goto out_free;
+	}
+	numamig_prepare_span(run, npages, hot);
+	migrate_vma_pages(&args);
+	for (i = 0; i < npages; i++) {
+		if (!run->dst_pfns[i])
+			continue;
+		if (run->src_pfns[i] & MIGRATE_PFN_MIGRATE)
+			run->st.pages_migrated++;
+		else
+			run->st.pages_failed++;
+	}
+	migrate_vma_finalize(&args);
+out_free:
+	for (i = 0; i < npages; i++) {
+		if (run->dpages[i])
+			__free_page(run->dpages[i]);
+		run->dpages[i] = NULL;
+	}
+}
+
+static int numamig_cmp_addr(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a;
+	unsigned long y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Pages from addr[0] on that form one span: consecutive, same PMD. */
+static unsigned int numamig_span_len(const unsigned long *addr, size_t nr,
+				     unsigned long limit)
+{
+	unsigned int n = 1;
+
+	while (n < nr && addr[n] == addr[n - 1] + PAGE_SIZE && addr[n] < limit)
+		n++;
+	return n;
+}
+
+/**
+ * numamig_migrate_list() - move the pages at a sorted list of addresses
+ * @run:  the engine.
+ * @addr: page addresses, ascending.
+ * @nr:   entries.
+ * @hot:  the pages were found referenced.
+ *
+ * Return: entries dealt with; fewer than @nr when the job must stop or
+ * the address space is gone.
+ */
+static size_t numamig_migrate_list(struct numamig_run *run,
+				   const unsigned long *addr, size_t nr,
+				   bool hot)
+{
+	struct mm_struct *mm = run->mm;
+	struct vm_area_struct *vma;
+	unsigned long limit;
+	size_t i = 0;
+	unsigned int n;
+
+	if (!mmget_not_zero(mm)) {
+		run->gone = true;
+		return 0;
+	}
+	mmap_read_lock(mm);
+	while (i < nr && !numamig_job_should_stop(run->job)) {
+		vma = find_vma(mm, addr[i]);
+		if (!vma || vma->vm_start > addr[i] ||
+		    !numamig_vma_migratable(vma)) {
+			run->st.skipped[NUMAMIG_SKIP_SWAPPED]++; /* unmapped */
+			i++;
+			continue;
+		}
+		limit = min(vma->vm_end, pmd_addr_end(addr[i], vma->vm_end));
+		n = numamig_span_len(addr + i, nr - i, limit);
+		numamig_migrate_span(run, vma, addr[i], n, hot);
+		i += n;
+		if (mmap_lock_is_contended(mm) || need_resched()) {
+			mmap_read_unlock(mm);
+			cond_resched();
+			mmap_read_lock(mm);
+		}
+	}
+	mmap_read_unlock(mm);
+	mmput(mm);
+	return i;
+}
+
+/* Move the whole @hot list as one batch. */
+static void numamig_flush_hot(struct numamig_run *run)
+{
+	if (!run->hot.nr)
+		return;
+	sort(run->hot.addr, run->hot.nr, sizeof(unsigned long),
+	     numamig_cmp_addr, NULL);
+	numamig_migrate_list(run, run->hot.addr, run->hot.nr, true);
+	run->hot.nr = 0;
+}
+
+/* ---- walking ---- */
+
+/* Walk callback: queue a page that is on a source node. */
+static int numamig_collect_page(const struct numamig_pte_info *info,
+				void *data)
+{
+	struct numamig_run *run = data;
+	struct numamig_addrs *list;
+	unsigned int i;
+
+	if (!node_isset(info->nid, run->job->src)) {
+		run->st.pages_scanned += info->nr;
+		return 0;
+	}
+	list = (run->prioritized && !info->referenced) ? &run->rem : &run->hot;
+	if (list->nr + info->nr > list->cap) {
+		run->grow = list;
+		run->resume = info->addr;
+		return NUMAMIG_WALK_GROW;
+	}
+	run->st.pages_scanned += info->nr;
+	if (info->referenced)
+		run->st.pages_referenced += info->nr;
+	if (!run->move_shared && numamig_page_mapcount(info->page) > 1) {
+		run->st.skipped[NUMAMIG_SKIP_SHARED] += info->nr;
+		return 0;
+	}
+	if (info->thp)
+		run->st.thp_split++;	/* migrate_vma_setup() splits it */
+	for (i = 0; i < info->nr; i++)
+		list->addr[list->nr++] = info->addr + i * PAGE_SIZE;
+	run->st.pages_queued += info->nr;
+	run->resume = info->addr + info->nr * PAGE_SIZE;
+	return run->hot.nr >= run->batch ? NUMAMIG_WALK_FULL : 0;
+}
+
+/* Walk callback for mappings we do not move: count why. */
+struct numamig_skip_ctx {
+	struct numamig_run *run;
+	int reason;
+};
+
+static int numamig_count_skipped(const struct numamig_pte_info *info,
+				 void *data)
+{
+	struct numamig_skip_ctx *ctx = data;
+
+	if (node_isset(info->nid, ctx->run->job->src))
+		ctx->run->st.skipped[ctx->reason] += info->nr;
+	return 0;
+}
+
+static void numamig_skip_vma(struct numamig_run *run,
+			     struct vm_area_struct *vma,
+			     unsigned long start, unsigned long end)
+{
+	struct numamig_skip_ctx ctx = {
+		.run = run, .reason = numamig_vma_skip_reason(vma),
+	};
+
+	/* hugetlb PMDs are not THPs: report the mapping's size instead. */
+	if (ctx.reason == NUMAMIG_SKIP_HUGETLB) {
+		run->st.skipped[ctx.reason] += (end - start) >> PAGE_SHIFT;
+		return;
+	}
+	if (vma->vm_flags & (VM_IO | VM_PFNMAP))
+		return;
+	numamig_walk_range(run->mm, start, end, 0, numamig_count_skipped,
+			   &ctx, NULL);
+}
+
+/*
+ * One step of the walk under one mmap_read_lock hold: at most
+ * NUMAMIG_STEP_BYTES of address space, less when @hot fills up.
+ */
+static int numamig_walk_step(struct numamig_run *run)
+{
+	struct mm_struct *mm = run->mm;
+	unsigned long limit = run->cursor + NUMAMIG_STEP_BYTES;
+	unsigned long end, np = 0;
+	struct vm_area_struct *vma;
+	int ret = 0;
+
+	if (!mmget_not_zero(mm)) {
+		run->gone = true;
+		return 0;
+	}
+	mmap_read_lock(mm);
+	while (run->cursor < limit) {
+		vma = find_vma(mm, run->cursor);
+		if (!vma) {
+			run->walk_done = true;
+			break;
+		}
+		run->cursor = max(run->cursor, vma->vm_start);
+		end = min(vma->vm_end, max(limit, run->cursor + PMD_SIZE));
+		if (!numamig_vma_migratable(vma)) {
+			numamig_skip_vma(run, vma, run->cursor, end);
+			run->cursor = end;
+			continue;
+		}
+		ret = numamig_walk_range(mm, run->cursor, end, 0,
+					 numamig_collect_page, run, &np);
+		if (ret == NUMAMIG_WALK_GROW) {
+			run->cursor = run->resume;
+			ret = numamig_addrs_reserve(run->grow, HPAGE_PMD_NR);
+			if (ret)
+				break;
+			continue;
+		}
+		if (ret == NUMAMIG_WALK_FULL) {
+			run->cursor = run->resume;
+			ret = 0;
+			break;
+		}
+		run->cursor = end;
+	}
+	mmap_read_unlock(mm);
+	mmput(mm);
+	run->st.skipped[NUMAMIG_SKIP_SWAPPED] += np;
+	return ret;
+}
+
+/* ---- the hot-page sampling window (mild, severe) ---- */
+
+static int numamig_nop_page(const struct numamig_pte_info *info, void *data)
+{
+	return 0;
+}
+
+/*
+ * Clear every Accessed bit of the migratable mappings, then wait one
+ * window: afterwards a set bit means "used during the window".  Without
+ * this every page ever faulted in would look referenced (the bit is set
+ * at fault time).  The window is t clamped to [50 ms, 1 s].
+ */
+static void numamig_sample_window(struct numamig_run *run)
+{
+	struct mm_struct *mm = run->mm;
+	struct vm_area_struct *vma;
+	unsigned long addr = 0;
+	unsigned int window;
+
+	if (!mmget_not_zero(mm)) {
+		run->gone = true;
+		return;
+	}
+	mmap_read_lock(mm);
+	while ((vma = find_vma(mm, addr)) &&
+	       !numamig_job_should_stop(run->job)) {
+		if (numamig_vma_migratable(vma))
+			numamig_walk_range(mm, vma->vm_start, vma->vm_end,
+					   NUMAMIG_WALK_CLEAR_YOUNG,
+					   numamig_nop_page, NULL, NULL);
+		addr = vma->vm_end;
+		if (mmap_lock_is_contended(mm) || need_resched()) {
+			mmap_read_unlock(mm);
+			cond_resched();
+			mmap_read_lock(mm);
+		}
+	}
+	mmap_read_unlock(mm);
+	numamig_flush_tlb_mm(mm);
+	mmput(mm);
+
+	spin_lock(&run->job->lock);
+	window = clamp_t(u32, run->job->sleep_ms, NUMAMIG_WINDOW_MIN_MS,
+			 NUMAMIG_WINDOW_MAX_MS);
+	spin_unlock(&run->job->lock);
+	wait_event_interruptible_timeout(run->job->kick_wq,
+					 numamig_job_should_stop(run->job),
+					 msecs_to_jiffies(window));
+	run->batch_start_ns = ktime_get_ns();
+}
+
+/* ---- the severe policy's recheck ---- */
+
+struct numamig_recheck {
+	struct numamig_run *run;
+	size_t first;		/* rem index of the range's first page */
+	unsigned long start;	/* its address */
+	unsigned long end;
+};
+
+/* Recheck callback: a page of @rem used since: move it to @hot. */
+static int numamig_recheck_page(const struct numamig_pte_info *info,
+				void *data)
+{
+	struct numamig_recheck *rc = data;
+	struct numamig_run *run = rc->run;
+	unsigned long a = max(info->addr, rc->start);
+	unsigned long e = min(info->addr + info->nr * PAGE_SIZE, rc->end);
+	size_t idx;
+
+	run->st.rechecks += (e - a) >> PAGE_SHIFT;
+	if (!info->young)
+		return 0;
+	for (; a < e; a += PAGE_SIZE) {
+		idx = rc->first + ((a - rc->start) >> PAGE_SHIFT);
+		run->hot.addr[run->hot.nr++] = a;
+		run->rem.addr[idx] |= 1;	/* taken; addresses are aligned */
+	}
+	return run->hot.nr >= run->batch ? NUMAMIG_WALK_FULL : 0;
+}
+
+/* Drop the entries the recheck took from @rem. */
+static void numamig_rem_compact(struct numamig_run *run)
+{
+	size_t i, out = run->rem_head;
+
+	for (i = run->rem_head; i < run->rem.nr; i++)
+		if (!(run->rem.addr[i] & 1))
+			run->rem.addr[out++] = run->rem.addr[i];
+	run->rem.nr = out;
+}
+
+/*
+ * Severe: test-and-clear the Accessed bit of every page still on @rem and
+ * queue the ones used since on @hot (up to n).  O(N) per round, O(N^2 / n)
+ * for the job, as the paper says.
+ */
+static int numamig_severe_recheck(struct numamig_run *run)
+{
+	struct numamig_recheck rc = { .run = run };
+	struct mm_struct *mm = run->mm;
+	struct vm_area_struct *vma;
+	size_t i = run->rem_head, n;
+	unsigned long limit;
+	int ret;
+
+	ret = numamig_addrs_reserve(&run->hot, run->batch + HPAGE_PMD_NR);
+	if (ret)
+		return ret;
+	if (!mmget_not_zero(mm)) {
+		run->gone = true;
+		return 0;
+	}
+	mmap_read_lock(mm);
+	while (i < run->rem.nr && run->hot.nr < run->batch) {
+		vma = find_vma(mm, run->rem.addr[i]);
+		if (!vma || vma->vm_start > run->rem.addr[i]) {
+			i++;	/* unmapped: the migration step counts it */
+			continue;
+		}
+		limit = min(vma->vm_end,
+			    pmd_addr_end(run->rem.addr[i], vma->vm_end));
+		n = numamig_span_len(run->rem.addr + i, run->rem.nr - i, limit);
+		rc.first = i;
+		rc.start = run->rem.addr[i];
+		rc.end = rc.start + n * PAGE_SIZE;
+		numamig_walk_range(mm, rc.start, rc.end,
+				   NUMAMIG_WALK_CLEAR_YOUNG,
+				   numamig_recheck_page, &rc, NULL);
+		i += n;
+		if (mmap_lock_is_contended(mm) || need_resched()) {
+			mmap_read_unlock(mm);
+			cond_resched();
+			mmap_read_lock(mm);
+		}
+	}
+	mmap_read_unlock(mm);
+	numamig_flush_tlb_mm(mm);
+	mmput(mm);
+	numamig_rem_compact(run);
+	return 0;
+}
+
+/* ---- the phases ---- */
+
+static int numamig_run_state(struct numamig_run *run)
+{
+	if (run->gone)
+		return NUMAMIG_STATE_EXITED;
+	if (numamig_job_should_stop(run->job))
+		return NUMAMIG_STATE_CANCELLED;
+	return NUMAMIG_STATE_RUNNING;
+}
+
+/* Phase 1: walk the address space, moving @hot whenever it is full. */
+static int numamig_walk_phase(struct numamig_run *run, int *error)
+{
+	int state, ret;
+
+	while (!run->walk_done) {
+		run->batch = numamig_run_batch(run);
+		ret = numamig_addrs_reserve(&run->hot, HPAGE_PMD_NR);
+		if (!ret)
+			ret = numamig_walk_step(run);
+		if (ret) {
+			*error = -ret;
+			return NUMAMIG_STATE_FAILED;
+		}
+		state = numamig_run_state(run);
+		if (state != NUMAMIG_STATE_RUNNING)
+			return state;
+		if (run->hot.nr >= run->batch ||
+		    (run->walk_done && run->hot.nr)) {
+			numamig_flush_hot(run);
+			run->st.batches++;
+			numamig_run_publish(run);
+			numamig_throttle(run, 0);
+		} else {
+			numamig_run_publish(run);
+			cond_resched();
+		}
+	}
+	run->st.walk_done_ns = ktime_get_ns() - run->job->start_ns;
+	return numamig_run_state(run);
+}
+
+/* Phase 2 (mild, severe): move @rem n pages at a time. */
+static int numamig_rem_phase(struct numamig_run *run, int *error)
+{
+	size_t take, done;
+	int state, ret;
+
+	while (run->rem_head < run->rem.nr) {
+		run->batch = numamig_run_batch(run);
+		take = run->batch;
+		if (run->job->policy == NUMAMIG_POLICY_SEVERE) {
+			ret = numamig_severe_recheck(run);
+			if (ret) {
+				*error = -ret;
+				return NUMAMIG_STATE_FAILED;
+			}
+			take -= min_t(size_t, run->hot.nr, take);
+			numamig_flush_hot(run);
+		}
+		take = min_t(size_t, take, run->rem.nr - run->rem_head);
+		done = numamig_migrate_list(run, run->rem.addr + run->rem_head,
+					    take, false);
+		run->rem_head += done;
+		run->st.batches++;
+		state = numamig_run_state(run);
+		if (state != NUMAMIG_STATE_RUNNING)
+			return state;
+		numamig_run_publish(run);
+		if (run->rem_head < run->rem.nr)
+			numamig_throttle(run, 0);
+	}
+	return NUMAMIG_STATE_RUNNING;
+}
+
+static struct numamig_run *numamig_run_alloc(struct numamig_job *job)
+{
+	struct numamig_run *run;
+
+	run = kvzalloc(sizeof(*run), GFP_KERNEL);
+	if (!run)
+		return NULL;
+	run->job = job;
+	run->mm = job->mm;
+	run->prioritized = job->policy == NUMAMIG_POLICY_MILD ||
+			   job->policy == NUMAMIG_POLICY_SEVERE;
+	run->move_shared = job->flags & NUMAMIG_MIGRATE_MOVE_SHARED;
+	run->est_anon = numamig_mm_anon_pages(job->mm);
+	run->cpu_start = numamig_thread_cpu_ns();
+	run->batch_start_ns = ktime_get_ns();
+	return run;
+}
+
+/**
+ * numamig_migrate_run() - run a job to its end, on the job's thread
+ * @job:   the job.
+ * @error: (out) positive errno when the result is NUMAMIG_STATE_FAILED.
+ *
+ * Return: the final enum numamig_state.
+ */
+int numamig_migrate_run(struct numamig_job *job, int *error)
+{
+	struct numamig_run *run;
+	int state;
+
+	run = numamig_run_alloc(job);
+	if (!run) {
+		*error = ENOMEM;
+		return NUMAMIG_STATE_FAILED;
+	}
+	if (run->prioritized)
+		numamig_sample_window(run);
+	state = numamig_run_state(run);
+	if (state == NUMAMIG_STATE_RUNNING)
+		state = numamig_walk_phase(run, error);
+	if (state == NUMAMIG_STATE_RUNNING)
+		state = numamig_rem_phase(run, error);
+	if (state == NUMAMIG_STATE_RUNNING) {
+		state = NUMAMIG_STATE_DONE;
+		if (run->st.skipped[NUMAMIG_SKIP_NOMEM]) {
+			state = NUMAMIG_STATE_FAILED;
+			*error = ENOMEM;
+		}
+	}
+	numamig_run_publish(run);
+	numamig_addrs_free(&run->hot);
+	numamig_addrs_free(&run->rem);
+	kvfree(run);
+	return state;
+}

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pgwalk.c - walk a process's page tables and report each present page,
+ * with its node and whether it was referenced.
+ *
+ * walk_page_range() is not exported, so the walk goes PMD by PMD: a huge
+ * PMD (THP) is reported whole, a PTE table is handed to the exported
+ * apply_to_existing_page_range(), which takes the PTE lock for us and
+ * skips empty PTEs.  That helper WARNs on a huge PMD, so it only ever sees
+ * PMDs we found pointing to a table; under mmap_read_lock a table cannot
+ * turn into a huge PMD (khugepaged collapses under mmap_write_lock).
+ */
+#define pr_fmt(fmt) "numamig: " fmt
+
+#include <linux/mm.h>
+#include <linux/huge_mm.h>
+#include <linux/hugetlb.h>
+#include <linux/page-flags.h>
+#include "numamig.h"
+#include "numamig_compat.h"
+
+struct numamig_walk_ctx {
+	numamig_page_fn fn;
+	void *data;
+	unsigned int flags;
+	unsigned long not_present;
+};
+
+/* Find the PMD covering @addr, or NULL when no table reaches it. */
+static pmd_t *numamig_find_pmd(struct mm_struct *mm, unsigned long addr)
+{
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+
+	pgd = pgd_offset(mm, addr);
+	if (pgd_none(*pgd) || pgd_bad(*pgd))
+		return NULL;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(*p4d) || p4d_bad(*p4d))
+		return NULL;
+	pud = pud_offset(p4d, addr);
+	if (pud_none(*pud) || pud_bad(*pud))
+		return NULL;
+	return pmd_offset(pud, addr);
+}
+
+/*
+ * Reclaim and the Accessed bit.  Clearing a bit takes away what reclaim
+ * would have read from it (folio_referenced()).  We keep reclaim's view of
+ * *hot* pages intact this way: the engine clears the bits once, at the
+ * start of a sampling window, and afterwards only tests them, so every page
+ * used during the window shows the bit to reclaim exactly as before.  What
+ * the clear consumed is the bit of pages left untouched for the whole
+ * window, which reclaim's own aging would have consumed in the same way.
+ * The severe policy's recheck clears bits again, but only to move the pages
+ * it finds young right away; the engine then sets PG_referenced on their
+ * new pages, and migration on 6.1 does not carry the Accessed bit anyway.
+ */
+static int numamig_walk_pte(pte_t *ptep, unsigned long addr, void *data)
+{
+	struct numamig_walk_ctx *ctx = data;
+	struct numamig_pte_info info;
+	pte_t pte = ptep_get(ptep);
+	unsigned long pfn;
+
+	if (!pte_present(pte)) {
+		ctx->not_present++;
+		return 0;
+	}
+	pfn = pte_pfn(pte);
+	if (pte_special(pte) || is_zero_pfn(pfn) || !pfn_valid(pfn))
+		return 0;
+
+	info.addr = addr;
+	info.page = pfn_to_page(pfn);
+	info.nid = page_to_nid(info.page);
+	info.nr = 1;
+	info.thp = false;
+	if (ctx->flags & NUMAMIG_WALK_CLEAR_YOUNG)
+		info.young = numamig_ptep_clear_young(ptep);
+	else
+		info.young = pte_young(pte);
+	info.referenced = info.young || PageReferenced(info.page);
+	return ctx->fn(&info, ctx->data);
+}
+
+/* Report a huge PMD as one unit of HPAGE_PMD_NR pages. */
+static int numamig_walk_thp(struct mm_struct *mm, pmd_t *pmdp, pmd_t pmdval,
+			    unsigned long addr, struct numamig_walk_ctx *ctx)
+{
+	struct numamig_pte_info info;
+	spinlock_t *ptl;
+
+	info.page = pmd_page(pmdval);
+	/* The huge zero page is not anonymous: nothing to move there. */
+	if (!PageAnon(info.page))
+		return 0;
+	info.addr = addr;
+	info.nid = page_to_nid(info.page);
+	info.nr = HPAGE_PMD_NR;
+	info.thp = true;
+	info.young = pmd_young(pmdval);
+	if (ctx->flags & NUMAMIG_WALK_CLEAR_YOUNG) {
+		/* Same atomic bit as in a PTE (x86), under the PMD lock. */
+		ptl = pmd_lock(mm, pmdp);
+		if (pmd_trans_huge(*pmdp))
+			info.young = test_and_clear_bit(_PAGE_BIT_ACCESSED,
+						(unsigned long *)&pmdp->pmd);
+		spin_unlock(ptl);
+	}
+	info.referenced = info.young || PageReferenced(info.page);
+	return ctx->fn(&info, ctx->data);
+}
+
+/**
+ * numamig_walk_range() - report every present page in [@start, @end)
+ * @mm:          the address space; the caller holds mmap_read_lock and a
+ *               mm_users reference.
+ * @start:       page-aligned start, inside one VMA.
+ * @end:         end, inside the same VMA.
+ * @flags:       NUMAMIG_WALK_*.
+ * @fn:          called per page (per THP for a huge PMD).
+ * @data:        passed to @fn.
+ * @not_present: if not NULL, increased by the non-present PTEs seen
+ *               (swapped out, migration entries).
+ *
+ * A THP is reported at its PMD-aligned address even when @start lies
+ * inside it; callers that resume mid-PMD must expect that.
+ *
+ * Return: 0, or the first non-zero value returned by @fn.
+ */
+int numamig_walk_range(struct mm_struct *mm, unsigned long start,
+		       unsigned long end, unsigned int flags,
+		       numamig_page_fn fn, void *data,
+		       unsigned long *not_present)
+{
+	struct numamig_walk_ctx ctx = {
+		.fn = fn, .data = data, .flags = flags,
+	};
+	unsigned long addr, next;
+	pmd_t *pmdp;
+	pmd_t pmdval;
+	int ret = 0;
+
+	for (addr = start; addr < end; addr = next) {
+		next = pmd_addr_end(addr, end);
+		pmdp = numamig_find_pmd(mm, addr);
+		if (!pmdp)
+			continue;
+		pmdval = numamig_pmdp_get(pmdp);
+		if (pmd_none(pmdval))
+			continue;
+		if (pmd_trans_huge(pmdval)) {
+			ret = numamig_walk_thp(mm, pmdp, pmdval,
+					       addr & HPAGE_PMD_MASK, &ctx);
+		} else if (!pmd_present(pmdval) || pmd_bad(pmdval)) {
+			/* A THP being migrated or split right now. */
+			ctx.not_present += (next - addr) >> PAGE_SHIFT;
+		} else {
+			ret = apply_to_existing_page_range(mm, addr,
+							   next - addr,
+							   numamig_walk_pte,
+							   &ctx);
+		}
+		if (ret)
+			break;
+	}
+	if (not_present)
+		*not_present += ctx.not_present;
+	return ret;
+}
+
+/**
+ * numamig_vma_migratable() - may the engine move pages of @vma?
+ * @vma: the VMA.
+ *
+ * Only anonymous private memory: on a file-backed VMA migrate_vma_*()
+ * would bypass the file system's own migrate callback.
+ *
+ * Return: true when the VMA's pages may be moved.
+ */
+bool numamig_vma_migratable(struct vm_area_struct *vma)
+{
+	return vma_is_anonymous(vma) &&
+	       !(vma->vm_flags & (VM_SHARED | VM_HUGETLB | VM_IO |
+				  VM_PFNMAP | VM_MIXEDMAP));
+}
+
+/**
+ * numamig_vma_skip_reason() - why the pages of @vma are not moved
+ * @vma: a VMA for which numamig_vma_migratable() is false.
+ *
+ * Return: an enum numamig_skip index.
+ */
+int numamig_vma_skip_reason(struct vm_area_struct *vma)
+{
+	if (is_vm_hugetlb_page(vma))
+		return NUMAMIG_SKIP_HUGETLB;
+	if (vma->vm_flags & (VM_IO | VM_PFNMAP | VM_MIXEDMAP))
+		return NUMAMIG_SKIP_SPECIAL;
+	if (vma->vm_flags & VM_SHARED)
+		return NUMAMIG_SKIP_SHARED;
+	if (vma->vm_file)
+		return NUMAMIG_SKIP_FILE;
+	return NUMAMIG_SKIP_SPECIAL;	/* [vdso], [vvar] and the like */
+}

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * target.c - turn a pid into an mm the caller is allowed to migrate.
+ *
+ * The rights are those of migrate_pages(2).  Its ptrace check
+ * (ptrace_may_access(), with the LSM hooks) is not exported, so we let the
+ * kernel make it: opening /proc/PID/pagemap runs the same check for the
+ * opener, resolves PID in the caller's pid namespace and follows the
+ * caller's root.  The uid rule and CAP_SYS_NICE are checked here.
+ */
+#define pr_fmt(fmt) "numamig: " fmt
+
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/fs.h>
+#include <linux/pid.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/task.h>
+#include "numamig.h"
+
+/* Let procfs run the ptrace-read check for the current caller. */
+static int numamig_ptrace_check(pid_t pid)
+{
+	char path[32];
+	struct file *file;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	file = filp_open(path, O_RDONLY, 0);
+	if (IS_ERR(file)) {
+		switch (PTR_ERR(file)) {
+		case -ENOENT:
+			return -ESRCH;
+		case -EACCES:
+		case -EPERM:
+			return -EPERM;
+		default:
+			return PTR_ERR(file);
+		}
+	}
+	filp_close(file, NULL);
+	return 0;
+}
+
+/* Same user as the caller (real or effective), as migrate_pages(2) had it. */
+static bool numamig_same_user(struct task_struct *task)
+{
+	const struct cred *cred = current_cred();
+	const struct cred *tcred;
+	bool same;
+
+	rcu_read_lock();
+	tcred = __task_cred(task);
+	same = uid_eq(cred->euid, tcred->suid) ||
+	       uid_eq(cred->euid, tcred->uid) ||
+	       uid_eq(cred->uid, tcred->suid) ||
+	       uid_eq(cred->uid, tcred->uid);
+	rcu_read_unlock();
+	return same;
+}
+
+/**
+ * numamig_target_mm() - find the mm of @pid if the caller may migrate it
+ * @pid:         a pid in the caller's pid namespace.
+ * @move_shared: the caller wants pages shared with other processes too.
+ * @mmp:         (out) the mm, with a mm_users reference (mmput() it).
+ *
+ * Context: process context of the ioctl caller; may sleep.
+ * Return: 0; -EINVAL for @pid <= 0; -ESRCH when there is no such process
+ * or it has no mm (kernel thread, zombie); -EPERM when the caller may not
+ * ptrace-read the target, the target belongs to another user and the
+ * caller lacks CAP_SYS_NICE, or @move_shared without CAP_SYS_NICE.
+ */
+int numamig_target_mm(pid_t pid, bool move_shared, struct mm_struct **mmp)
+{
+	struct task_struct *task;
+	struct mm_struct *mm;
+	int ret;
+
+	if (pid <= 0)
+		return -EINVAL;
+	if (move_shared && !capable(CAP_SYS_NICE))
+		return -EPERM;
+
+	ret = numamig_ptrace_check(pid);
+	if (ret)
+		return ret;
+
+	rcu_read_lock();
+	task = pid_task(find_vpid(pid), PIDTYPE_PID);
+	if (task)
+		get_task_struct(task);
+	rcu_read_unlock();
+	if (!task)
+		return -ESRCH;
+
+	if (!numamig_same_user(task) && !capable(CAP_SYS_NICE)) {
+		ret = -EPERM;
+		goto out_put_task;
+	}
+	mm = get_task_mm(task);	/* NULL for kernel threads and zombies */
+	if (!mm) {
+		ret = -ESRCH;
+		goto out_put_task;
+	}
+	*mmp = mm;
+	ret = 0;
+out_put_task:
+	put_task_struct(task);
+	return ret;
+}
