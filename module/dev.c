@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dev.c - /dev/numamig: module init/exit, the per-file handshake and the
+ * /dev/numamig: module init/exit, the per-file handshake and the
  * ioctl entry.  Each command copies its struct in once, checks the fields
  * every command shares (flags, padding, reserved), calls one function and
  * copies the result out only on success.

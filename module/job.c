@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * job.c - the job registry and the life of a job: start, status, throttle
+ * The job registry and the life of a job: start, status, throttle
  * changes, cancel, wait, and the kthread each job runs on.
  *
  * Jobs are global, not tied to the file that started them, so that one
@@ -351,10 +351,12 @@ int numamig_job_wait(struct numamig_job *job, u64 timeout_ms, u32 *state)
 					     numamig_job_finished(job)))
 			ret = -EINTR;
 	} else if (timeout_ms) {
+		/* msecs_to_jiffies() caps at MAX_JIFFY_OFFSET itself. */
+		unsigned int ms = min_t(u64, timeout_ms, UINT_MAX);
+
 		left = wait_event_interruptible_timeout(job->done_wq,
-				numamig_job_finished(job),
-				msecs_to_jiffies(min_t(u64, timeout_ms,
-						       MAX_JIFFY_OFFSET)));
+							numamig_job_finished(job),
+							msecs_to_jiffies(ms));
 		if (left < 0)
 			ret = -EINTR;
 	}

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * locality.c - where a process's anonymous pages are, and which of them
+ * Where a process's anonymous pages are, and which of them
  * are referenced: what numamigctl locality shows while a job runs.
  */
 #define pr_fmt(fmt) "numamig: " fmt

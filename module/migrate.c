@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * migrate.c - the migration engine: walk a job's mm, queue the pages that
+ * The migration engine: walk a job's mm, queue the pages that
  * are on a source node, and move them n at a time with a sleep of t ms in
  * between (PAPERS.md, 000).
  *
@@ -217,7 +217,7 @@ static unsigned int numamig_prepare_span(struct numamig_run *run,
 		 * the walk saw to reclaim through PG_referenced instead.
 		 */
 		if (hot)
-			SetPageReferenced(dpage);
+			folio_set_referenced(page_folio(dpage));
 		run->dst_pfns[i] = migrate_pfn(page_to_pfn(dpage));
 		if (src & MIGRATE_PFN_WRITE)
 			run->dst_pfns[i] |= MIGRATE_PFN_WRITE;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * numamig.h - what the parts of the module share: the job, the job
+ * What the parts of the module share: the job, the job
  * registry, the migration engine, the page-table walker and target lookup.
  */
 #ifndef _NUMAMIG_H
@@ -52,7 +52,7 @@ struct numamig_job {
 	u64 flags;
 	u64 group;
 
-	spinlock_t lock;
+	spinlock_t lock;	/* throttle, @kicked, @st */
 	u32 batch_pages;
 	u32 sleep_ms;
 	u32 cpu_pct;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * numamig_compat.h - the one place where kernel versions differ.
+ * The one place where kernel versions differ.
  *
  * numamig builds on Debian 12's 6.1 and 6.12 kernels.  Everything that
  * is spelled differently between them lives here, so the rest of the
@@ -54,12 +54,16 @@ static inline void numamig_flush_tlb_mm(struct mm_struct *mm)
 #endif
 
 /*
- * How many page tables map this page.  page_mapcount() is inline on both
- * kernels (folio_mapcount() is not exported on 6.1).
+ * How many page tables map this page (its folio on 6.12).  6.1 has no
+ * exported folio_mapcount(); 6.12 has no page_mapcount().
  */
 static inline int numamig_page_mapcount(struct page *page)
 {
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+	return folio_mapcount(page_folio(page));
+#else
 	return page_mapcount(page);
+#endif
 }
 
 /* Anonymous resident pages: an estimate of what a walk will find. */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pgwalk.c - walk a process's page tables and report each present page,
+ * Walk a process's page tables and report each present page,
  * with its node and whether it was referenced.
  *
  * walk_page_range() is not exported, so the walk goes PMD by PMD: a huge
@@ -18,6 +18,11 @@
 #include <linux/page-flags.h>
 #include "numamig.h"
 #include "numamig_compat.h"
+
+static bool numamig_page_referenced(struct page *page)
+{
+	return folio_test_referenced(page_folio(page));
+}
 
 struct numamig_walk_ctx {
 	numamig_page_fn fn;
@@ -81,7 +86,7 @@ static int numamig_walk_pte(pte_t *ptep, unsigned long addr, void *data)
 		info.young = numamig_ptep_clear_young(ptep);
 	else
 		info.young = pte_young(pte);
-	info.referenced = info.young || PageReferenced(info.page);
+	info.referenced = info.young || numamig_page_referenced(info.page);
 	return ctx->fn(&info, ctx->data);
 }
 
@@ -90,11 +95,11 @@ static int numamig_walk_thp(struct mm_struct *mm, pmd_t *pmdp, pmd_t pmdval,
 			    unsigned long addr, struct numamig_walk_ctx *ctx)
 {
 	struct numamig_pte_info info;
-	spinlock_t *ptl;
+	spinlock_t *ptl;	/* the PMD's lock: guards *pmdp */
 
 	info.page = pmd_page(pmdval);
 	/* The huge zero page is not anonymous: nothing to move there. */
-	if (!PageAnon(info.page))
+	if (!folio_test_anon(page_folio(info.page)))
 		return 0;
 	info.addr = addr;
 	info.nid = page_to_nid(info.page);
@@ -106,10 +111,10 @@ static int numamig_walk_thp(struct mm_struct *mm, pmd_t *pmdp, pmd_t pmdval,
 		ptl = pmd_lock(mm, pmdp);
 		if (pmd_trans_huge(*pmdp))
 			info.young = test_and_clear_bit(_PAGE_BIT_ACCESSED,
-						(unsigned long *)&pmdp->pmd);
+							(unsigned long *)pmdp);
 		spin_unlock(ptl);
 	}
-	info.referenced = info.young || PageReferenced(info.page);
+	info.referenced = info.young || numamig_page_referenced(info.page);
 	return ctx->fn(&info, ctx->data);
 }
 

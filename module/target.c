@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * target.c - turn a pid into an mm the caller is allowed to migrate.
+ * Turn a pid into an mm the caller is allowed to migrate.
  *
  * The rights are those of migrate_pages(2).  Its ptrace check
  * (ptrace_may_access(), with the LSM hooks) is not exported, so we let the

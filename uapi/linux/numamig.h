@@ -71,12 +71,14 @@ enum numamig_policy {
 #define NUMAMIG_MAX_BATCH	(1U << 24) /* pages */
 #define NUMAMIG_MAX_SLEEP	60000	/* ms */
 
-/* numamig_migrate.flags */
-#define NUMAMIG_MIGRATE_MOVE_SHARED	(1ULL << 0) /* also pages mapped by
-						     * other processes; needs
-						     * CAP_SYS_NICE */
-#define NUMAMIG_MIGRATE_ALL_SOURCES	(1ULL << 1) /* ignore src_nodes: every
-						     * node but dst_node */
+/*
+ * numamig_migrate.flags
+ * MOVE_SHARED: also move pages mapped by other processes (as
+ *              MPOL_MF_MOVE_ALL); needs CAP_SYS_NICE.
+ * ALL_SOURCES: ignore src_nodes: every node but dst_node.
+ */
+#define NUMAMIG_MIGRATE_MOVE_SHARED	(1ULL << 0)
+#define NUMAMIG_MIGRATE_ALL_SOURCES	(1ULL << 1)
 #define NUMAMIG_MIGRATE_FLAGS_ALL	((1ULL << 2) - 1)
 
 /**
