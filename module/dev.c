@@ -21,7 +21,8 @@
 #define NUMAMIG_IOCTLS	(BIT_ULL(_NUMAMIG_API) | BIT_ULL(_NUMAMIG_MIGRATE) | \
 			 BIT_ULL(_NUMAMIG_STATUS) | BIT_ULL(_NUMAMIG_LIST) | \
 			 BIT_ULL(_NUMAMIG_CANCEL) | BIT_ULL(_NUMAMIG_SET) | \
-			 BIT_ULL(_NUMAMIG_WAIT) | BIT_ULL(_NUMAMIG_LOCALITY))
+			 BIT_ULL(_NUMAMIG_WAIT) | BIT_ULL(_NUMAMIG_LOCALITY) | \
+			 BIT_ULL(_NUMAMIG_HOTCACHE))
 
 /**
  * struct numamig_file - state of one open /dev/numamig
@@ -290,6 +291,34 @@ out_free:
 	return ret;
 }
 
+/**
+ * numamig_ioctl_hotcache() - NUMAMIG_IOC_HOTCACHE: dump cached pages
+ * @arg: user pointer to struct numamig_hotcache.
+ *
+ * Return: 0, or the errors listed at struct numamig_hotcache.
+ */
+static long numamig_ioctl_hotcache(struct numamig_hotcache __user *arg)
+{
+	struct numamig_hotcache req;
+	bool by_fd;
+	int ret;
+
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	by_fd = req.flags & NUMAMIG_HOTCACHE_FD;
+	if (req.flags & ~NUMAMIG_HOTCACHE_FLAGS_ALL ||
+	    !numamig_zero(req.reserved, sizeof(req.reserved)) ||
+	    req.bytes || req.nr_files || req.done ||
+	    req.buf_size < NUMAMIG_HOTCACHE_MIN_BUF ||
+	    (by_fd ? req.pid || req.fd < 0 : req.fd || req.pid <= 0) ||
+	    (by_fd && req.cursor[0] > 1))
+		return -EINVAL;
+	ret = numamig_hotcache(&req);
+	if (ret)
+		return ret;
+	return copy_to_user(arg, &req, sizeof(req)) ? -EFAULT : 0;
+}
+
 static long numamig_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
@@ -307,6 +336,7 @@ static long numamig_ioctl(struct file *file, unsigned int cmd,
 	case NUMAMIG_IOC_SET:
 	case NUMAMIG_IOC_WAIT:
 	case NUMAMIG_IOC_LOCALITY:
+	case NUMAMIG_IOC_HOTCACHE:
 		if (!READ_ONCE(nf->api_done))
 			return -EPROTO;
 		break;
@@ -327,6 +357,8 @@ static long numamig_ioctl(struct file *file, unsigned int cmd,
 		return numamig_ioctl_set(uarg);
 	case NUMAMIG_IOC_WAIT:
 		return numamig_ioctl_wait(uarg);
+	case NUMAMIG_IOC_HOTCACHE:
+		return numamig_ioctl_hotcache(uarg);
 	default:
 		return numamig_ioctl_locality(uarg);
 	}

@@ -12,7 +12,7 @@
 #include <linux/nodemask.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
-#include <linux/numamig.h>	/* ../uapi, the contract */
+#include <linux/numamig.h>	/* from ../uapi: the ioctl contract */
 
 /**
  * struct numamig_job - one migration of one mm to one node
@@ -119,7 +119,11 @@ bool numamig_vma_migratable(struct vm_area_struct *vma);
 int numamig_vma_skip_reason(struct vm_area_struct *vma);
 
 /* target.c: who may be targeted */
+int numamig_target_task(pid_t pid, struct task_struct **taskp);
 int numamig_target_mm(pid_t pid, bool move_shared, struct mm_struct **mmp);
+
+/* hotcache.c */
+int numamig_hotcache(struct numamig_hotcache *req);
 
 /* locality.c */
 int numamig_locality(struct numamig_locality *loc);

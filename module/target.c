@@ -59,28 +59,22 @@ static bool numamig_same_user(struct task_struct *task)
 }
 
 /**
- * numamig_target_mm() - find the mm of @pid if the caller may migrate it
- * @pid:         a pid in the caller's pid namespace.
- * @move_shared: the caller wants pages shared with other processes too.
- * @mmp:         (out) the mm, with a mm_users reference (mmput() it).
+ * numamig_target_task() - find the task of @pid if the caller may act on it
+ * @pid:  a pid in the caller's pid namespace.
+ * @taskp: (out) the task, with a reference (put_task_struct() it).
  *
  * Context: process context of the ioctl caller; may sleep.
- * Return: 0; -EINVAL for @pid <= 0; -ESRCH when there is no such process
- * or it has no mm (kernel thread, zombie); -EPERM when the caller may not
- * ptrace-read the target, the target belongs to another user and the
- * caller lacks CAP_SYS_NICE, or @move_shared without CAP_SYS_NICE.
+ * Return: 0; -EINVAL for @pid <= 0; -ESRCH when there is no such process;
+ * -EPERM when the caller may not ptrace-read the target, or the target
+ * belongs to another user and the caller lacks CAP_SYS_NICE.
  */
-int numamig_target_mm(pid_t pid, bool move_shared, struct mm_struct **mmp)
+int numamig_target_task(pid_t pid, struct task_struct **taskp)
 {
 	struct task_struct *task;
-	struct mm_struct *mm;
 	int ret;
 
 	if (pid <= 0)
 		return -EINVAL;
-	if (move_shared && !capable(CAP_SYS_NICE))
-		return -EPERM;
-
 	ret = numamig_ptrace_check(pid);
 	if (ret)
 		return ret;
@@ -94,17 +88,41 @@ int numamig_target_mm(pid_t pid, bool move_shared, struct mm_struct **mmp)
 		return -ESRCH;
 
 	if (!numamig_same_user(task) && !capable(CAP_SYS_NICE)) {
-		ret = -EPERM;
-		goto out_put_task;
+		put_task_struct(task);
+		return -EPERM;
 	}
+	*taskp = task;
+	return 0;
+}
+
+/**
+ * numamig_target_mm() - find the mm of @pid if the caller may migrate it
+ * @pid:         a pid in the caller's pid namespace.
+ * @move_shared: the caller wants pages shared with other processes too.
+ * @mmp:         (out) the mm, with a mm_users reference (mmput() it).
+ *
+ * Context: process context of the ioctl caller; may sleep.
+ * Return: 0, the errors of numamig_target_task(), -ESRCH when the target
+ * has no mm (kernel thread, zombie), or -EPERM for @move_shared without
+ * CAP_SYS_NICE.
+ */
+int numamig_target_mm(pid_t pid, bool move_shared, struct mm_struct **mmp)
+{
+	struct task_struct *task;
+	struct mm_struct *mm;
+	int ret;
+
+	if (pid <= 0)
+		return -EINVAL;
+	if (move_shared && !capable(CAP_SYS_NICE))
+		return -EPERM;
+	ret = numamig_target_task(pid, &task);
+	if (ret)
+		return ret;
 	mm = get_task_mm(task);	/* NULL for kernel threads and zombies */
-	if (!mm) {
-		ret = -ESRCH;
-		goto out_put_task;
-	}
-	*mmp = mm;
-	ret = 0;
-out_put_task:
 	put_task_struct(task);
-	return ret;
+	if (!mm)
+		return -ESRCH;
+	*mmp = mm;
+	return 0;
 }

@@ -33,7 +33,8 @@
 #define NUMAMIG_FEATURE_CPU_BUDGET	(1ULL << 0) /* cpu_pct throttle */
 #define NUMAMIG_FEATURE_MOVE_SHARED	(1ULL << 1) /* NUMAMIG_MIGRATE_MOVE_SHARED */
 #define NUMAMIG_FEATURE_LOCALITY	(1ULL << 2) /* NUMAMIG_IOC_LOCALITY */
-#define NUMAMIG_FEATURES_ALL		((1ULL << 3) - 1)
+#define NUMAMIG_FEATURE_HOTCACHE	(1ULL << 3) /* NUMAMIG_IOC_HOTCACHE */
+#define NUMAMIG_FEATURES_ALL		((1ULL << 4) - 1)
 
 /**
  * struct numamig_api - version and feature handshake
@@ -328,6 +329,127 @@ struct numamig_locality {
 	__u64 reserved[4];
 };
 
+/*
+ * Page-cache dumps (NUMAMIG_IOC_HOTCACHE).
+ *
+ * A dump is a stream of file records, each 8-byte aligned:
+ *   struct numamig_hc_file, then path_len bytes of path (NUL included),
+ *   zero-padded to 8 bytes, then nr_ranges struct numamig_hc_range.
+ * rec_size is the whole record's size.  Ranges are runs of cached pages of
+ * one class, in index order.  Classes:
+ *   ACTIVE:     hot.  Classic LRU: PG_active.  Multi-gen LRU: the folio was
+ *               accessed more than once through the file (PG_workingset or
+ *               a tier count), i.e. it would be promoted on aging.
+ *   REFERENCED: inactive, accessed once since it was last aged
+ *               (PG_referenced).
+ *   INACTIVE:   resident, not referenced.
+ * Reading the flags neither takes a folio reference nor changes LRU state.
+ */
+enum numamig_cache_class {
+	NUMAMIG_CACHE_ACTIVE = 0,
+	NUMAMIG_CACHE_REFERENCED = 1,
+	NUMAMIG_CACHE_INACTIVE = 2,
+	NUMAMIG_CACHE_CLASSES = 3,
+};
+
+/* numamig_hc_file.flags */
+#define NUMAMIG_HC_OPEN		(1U << 0) /* the target has it open */
+#define NUMAMIG_HC_MAPPED	(1U << 1) /* the target maps it */
+#define NUMAMIG_HC_DELETED	(1U << 2) /* unlinked (nlink == 0) */
+#define NUMAMIG_HC_CONTINUED	(1U << 3) /* more ranges of this file follow
+					   * in the next record */
+
+/**
+ * struct numamig_hc_file - one file of a page-cache dump
+ * @rec_size:   bytes of the whole record (header, path, ranges).
+ * @path_len:   bytes of the path, NUL included.  The path is the one the
+ *              target sees when its root is its mount namespace's root
+ *              (containers); otherwise the one the caller sees.
+ * @dev:        st_dev as stat(2) reports it.
+ * @ino:        st_ino.
+ * @size:       st_size, bytes.
+ * @mtime_sec:  st_mtim.tv_sec.
+ * @mtime_nsec: st_mtim.tv_nsec.
+ * @flags:      NUMAMIG_HC_*.
+ * @nr_ranges:  ranges in this record.
+ * @pages:      cached pages per class in this record's ranges.
+ * @dirty:      of those, dirty pages.
+ * @writeback:  of those, pages under writeback.
+ * @reserved:   zero.
+ */
+struct numamig_hc_file {
+	__u32 rec_size;
+	__u32 path_len;
+	__u64 dev;
+	__u64 ino;
+	__u64 size;
+	__s64 mtime_sec;
+	__u32 mtime_nsec;
+	__u32 flags;
+	__u64 nr_ranges;
+	__u64 pages[NUMAMIG_CACHE_CLASSES];
+	__u64 dirty;
+	__u64 writeback;
+	__u64 reserved[2];
+};
+
+/**
+ * struct numamig_hc_range - cached pages [start, start + npages) of a file
+ * @start:  first page index (file offset / page size).
+ * @npages: pages in the run.
+ * @class:  enum numamig_cache_class.
+ */
+struct numamig_hc_range {
+	__u64 start;
+	__u32 npages;
+	__u32 class;
+};
+
+/* numamig_hotcache.flags */
+#define NUMAMIG_HOTCACHE_FD	(1ULL << 0) /* dump the caller's @fd, not @pid */
+#define NUMAMIG_HOTCACHE_SYNC	(1ULL << 1) /* fsync each file first */
+#define NUMAMIG_HOTCACHE_FLAGS_ALL ((1ULL << 2) - 1)
+#define NUMAMIG_HOTCACHE_MIN_BUF 8192	/* bytes: one record always fits */
+
+/**
+ * struct numamig_hotcache - dump the page cache of a process's files
+ *                           (NUMAMIG_IOC_HOTCACHE)
+ * @flags:     (in) NUMAMIG_HOTCACHE_*.
+ * @pid:       (in) target: its open files and file mappings, each file
+ *             once (open files in fd order, then mappings in address
+ *             order); 0 with NUMAMIG_HOTCACHE_FD.
+ * @fd:        (in) with NUMAMIG_HOTCACHE_FD: a file of the caller; else 0.
+ * @buf_ptr:   (in) user buffer for records.
+ * @buf_size:  (in) its size, at least NUMAMIG_HOTCACHE_MIN_BUF.
+ * @cursor:    (in/out) where the dump goes on: {0, 0} to start; pass back
+ *             what the previous call returned.  {file number, page index}.
+ * @bytes:     (out) bytes of records written.
+ * @nr_files:  (out) records written.
+ * @done:      (out) 1 when the dump is complete, 0 if more calls are needed.
+ * @reserved:  must be zero.
+ *
+ * Each call rebuilds the target's file list, so a file opened or closed
+ * between calls may shift the numbering: a dump is exact for a stopped
+ * target (e.g. frozen by CRIU), best effort for a running one.  No lock is
+ * held while records are copied out.  The target needs no mm (a zombie
+ * still has its files until it is reaped).
+ *
+ * Errors: EINVAL (fields), EFAULT, ESRCH/EPERM as NUMAMIG_IOC_MIGRATE,
+ * EBADF (@fd is not open), ENOMEM.
+ */
+struct numamig_hotcache {
+	__u64 flags;
+	__s32 pid;
+	__s32 fd;
+	__u64 buf_ptr;
+	__u64 buf_size;
+	__u64 cursor[2];
+	__u64 bytes;
+	__u32 nr_files;
+	__u32 done;
+	__u64 reserved[4];
+};
+
 #define NUMAMIG_IOC_MAGIC	0xB7
 
 enum {
@@ -339,6 +461,7 @@ enum {
 	_NUMAMIG_SET = 0x05,
 	_NUMAMIG_WAIT = 0x06,
 	_NUMAMIG_LOCALITY = 0x07,
+	_NUMAMIG_HOTCACHE = 0x08,
 };
 
 #define NUMAMIG_IOC_API \
@@ -357,5 +480,7 @@ enum {
 	_IOWR(NUMAMIG_IOC_MAGIC, _NUMAMIG_WAIT, struct numamig_wait)
 #define NUMAMIG_IOC_LOCALITY \
 	_IOWR(NUMAMIG_IOC_MAGIC, _NUMAMIG_LOCALITY, struct numamig_locality)
+#define NUMAMIG_IOC_HOTCACHE \
+	_IOWR(NUMAMIG_IOC_MAGIC, _NUMAMIG_HOTCACHE, struct numamig_hotcache)
 
 #endif /* _UAPI_LINUX_NUMAMIG_H */
