@@ -352,12 +352,15 @@ enum numamig_cache_class {
 	NUMAMIG_CACHE_CLASSES = 3,
 };
 
-/* numamig_hc_file.flags */
-#define NUMAMIG_HC_OPEN		(1U << 0) /* the target has it open */
-#define NUMAMIG_HC_MAPPED	(1U << 1) /* the target maps it */
-#define NUMAMIG_HC_DELETED	(1U << 2) /* unlinked (nlink == 0) */
-#define NUMAMIG_HC_CONTINUED	(1U << 3) /* more ranges of this file follow
-					   * in the next record */
+/*
+ * numamig_hc_file.flags: OPEN, the target has the file open; MAPPED, it
+ * maps it; DELETED, unlinked (nlink == 0); CONTINUED, more ranges of this
+ * file follow in the next record (the same file, same identity).
+ */
+#define NUMAMIG_HC_OPEN		(1U << 0)
+#define NUMAMIG_HC_MAPPED	(1U << 1)
+#define NUMAMIG_HC_DELETED	(1U << 2)
+#define NUMAMIG_HC_CONTINUED	(1U << 3)
 
 /**
  * struct numamig_hc_file - one file of a page-cache dump
