@@ -76,7 +76,7 @@ static int numamig_check_migrate(const struct numamig_migrate *req)
 
 	if (req->flags & ~NUMAMIG_MIGRATE_FLAGS_ALL ||
 	    !numamig_zero(req->reserved, sizeof(req->reserved)) ||
-	    req->job_id || req->pid <= 0 ||
+	    req->pid <= 0 ||
 	    req->policy >= NUMAMIG_POLICY_MAX ||
 	    req->batch_pages > NUMAMIG_MAX_BATCH ||
 	    req->sleep_ms > NUMAMIG_MAX_SLEEP || req->cpu_pct > 100 ||
@@ -163,8 +163,7 @@ static long numamig_ioctl_list(struct numamig_list __user *arg)
 
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
-	if (req.flags || req.count ||
-	    !numamig_zero(req.reserved, sizeof(req.reserved)))
+	if (req.flags || !numamig_zero(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
 	cap = min_t(u32, req.capacity, NUMAMIG_MAX_JOBS);
 	if (cap) {
@@ -246,7 +245,7 @@ static long numamig_ioctl_wait(struct numamig_wait __user *arg)
 
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
-	if (req.flags || req.state || req.__pad ||
+	if (req.flags || req.__pad ||
 	    !numamig_zero(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
 	job = numamig_job_get(req.job_id);
@@ -308,7 +307,6 @@ static long numamig_ioctl_hotcache(struct numamig_hotcache __user *arg)
 	by_fd = req.flags & NUMAMIG_HOTCACHE_FD;
 	if (req.flags & ~NUMAMIG_HOTCACHE_FLAGS_ALL ||
 	    !numamig_zero(req.reserved, sizeof(req.reserved)) ||
-	    req.bytes || req.nr_files || req.done ||
 	    req.buf_size < NUMAMIG_HOTCACHE_MIN_BUF ||
 	    (by_fd ? req.pid || req.fd < 0 : req.fd || req.pid <= 0) ||
 	    (by_fd && req.cursor[0] > 1))

@@ -43,7 +43,7 @@ int numamig_locality(struct numamig_locality *loc)
 		.loc = loc,
 		.since_clear = loc->flags & NUMAMIG_LOCALITY_CLEAR,
 	};
-	unsigned int flags = ctx.since_clear ? NUMAMIG_WALK_CLEAR_YOUNG : 0;
+	unsigned int flags = NUMAMIG_WALK_ANON_ONLY;
 	struct vm_area_struct *vma;
 	struct mm_struct *mm;
 	unsigned long addr = 0;
@@ -57,6 +57,8 @@ int numamig_locality(struct numamig_locality *loc)
 	memset(loc->pages, 0, sizeof(loc->pages));
 	memset(loc->referenced, 0, sizeof(loc->referenced));
 
+	if (ctx.since_clear)
+		flags |= NUMAMIG_WALK_CLEAR_YOUNG;
 	ret = mmap_read_lock_killable(mm);
 	if (ret)
 		goto out_put;

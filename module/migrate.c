@@ -369,6 +369,10 @@ static int numamig_collect_page(const struct numamig_pte_info *info,
 		run->st.pages_scanned += info->nr;
 		return 0;
 	}
+	if (!info->anon) {	/* page cache in a private file mapping */
+		run->st.skipped[NUMAMIG_SKIP_FILE] += info->nr;
+		return 0;
+	}
 	list = (run->prioritized && !info->referenced) ? &run->rem : &run->hot;
 	if (list->nr + info->nr > list->cap) {
 		run->grow = list;
@@ -507,7 +511,8 @@ static void numamig_sample_window(struct numamig_run *run)
 	       !numamig_job_should_stop(run->job)) {
 		if (numamig_vma_migratable(vma))
 			numamig_walk_range(mm, vma->vm_start, vma->vm_end,
-					   NUMAMIG_WALK_CLEAR_YOUNG,
+					   NUMAMIG_WALK_CLEAR_YOUNG |
+					   NUMAMIG_WALK_ANON_ONLY,
 					   numamig_nop_page, NULL, NULL);
 		addr = vma->vm_end;
 		if (mmap_lock_is_contended(mm) || need_resched()) {
@@ -606,7 +611,7 @@ static int numamig_severe_recheck(struct numamig_run *run)
 		rc.start = run->rem.addr[i];
 		rc.end = rc.start + n * PAGE_SIZE;
 		numamig_walk_range(mm, rc.start, rc.end,
-				   NUMAMIG_WALK_CLEAR_YOUNG,
+				   NUMAMIG_WALK_CLEAR_YOUNG | NUMAMIG_WALK_ANON_ONLY,
 				   numamig_recheck_page, &rc, NULL);
 		i += n;
 		if (mmap_lock_is_contended(mm) || need_resched()) {

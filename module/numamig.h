@@ -95,6 +95,7 @@ struct numamig_pte_info {
 	bool referenced;	/* young || PG_referenced */
 	unsigned int nr;	/* base pages: 1, or HPAGE_PMD_NR for a THP */
 	bool thp;
+	bool anon;		/* an anonymous page (else: page cache) */
 };
 
 /**
@@ -110,6 +111,7 @@ typedef int (*numamig_page_fn)(const struct numamig_pte_info *info,
 
 /* numamig_walk_range() flags */
 #define NUMAMIG_WALK_CLEAR_YOUNG	BIT(0)	/* test-and-clear Accessed */
+#define NUMAMIG_WALK_ANON_ONLY		BIT(1)	/* leave page-cache pages be */
 
 int numamig_walk_range(struct mm_struct *mm, unsigned long start,
 		       unsigned long end, unsigned int flags,

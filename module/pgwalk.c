@@ -79,6 +79,9 @@ static int numamig_walk_pte(pte_t *ptep, unsigned long addr, void *data)
 
 	info.addr = addr;
 	info.page = pfn_to_page(pfn);
+	info.anon = folio_test_anon(page_folio(info.page));
+	if (!info.anon && (ctx->flags & NUMAMIG_WALK_ANON_ONLY))
+		return 0;
 	info.nid = page_to_nid(info.page);
 	info.nr = 1;
 	info.thp = false;
@@ -102,6 +105,7 @@ static int numamig_walk_thp(struct mm_struct *mm, pmd_t *pmdp, pmd_t pmdval,
 	if (!folio_test_anon(page_folio(info.page)))
 		return 0;
 	info.addr = addr;
+	info.anon = true;
 	info.nid = page_to_nid(info.page);
 	info.nr = HPAGE_PMD_NR;
 	info.thp = true;
@@ -177,19 +181,22 @@ int numamig_walk_range(struct mm_struct *mm, unsigned long start,
 }
 
 /**
- * numamig_vma_migratable() - may the engine move pages of @vma?
+ * numamig_vma_migratable() - may @vma hold pages the engine moves?
  * @vma: the VMA.
  *
- * Only anonymous private memory: on a file-backed VMA migrate_vma_*()
- * would bypass the file system's own migrate callback.
+ * Anonymous pages only, in private mappings: anonymous VMAs and the
+ * copied-on-write pages of private file mappings (a library's written
+ * data).  The file pages of such a mapping are never queued: on them
+ * migrate_vma_*() would bypass the file system's own migrate callback.
  *
- * Return: true when the VMA's pages may be moved.
+ * Return: true when the VMA's anonymous pages may be moved.
  */
 bool numamig_vma_migratable(struct vm_area_struct *vma)
 {
-	return vma_is_anonymous(vma) &&
-	       !(vma->vm_flags & (VM_SHARED | VM_HUGETLB | VM_IO |
-				  VM_PFNMAP | VM_MIXEDMAP));
+	if (vma->vm_flags & (VM_SHARED | VM_HUGETLB | VM_IO | VM_PFNMAP |
+			     VM_MIXEDMAP))
+		return false;
+	return vma_is_anonymous(vma) || vma->vm_file;
 }
 
 /**

@@ -8,8 +8,9 @@
  *  - Every struct has a fixed size, explicit padding and reserved fields.
  *    Padding, reserved fields and unknown flag bits must be zero, otherwise
  *    the call fails with EINVAL and changes nothing.
- *  - Output fields are written back only when the call succeeds (exception:
- *    NUMAMIG_IOC_LIST, see there).
+ *  - Fields marked (out) are ignored on input, so a struct may be reused.
+ *    They are written back only when the call succeeds (exceptions:
+ *    NUMAMIG_IOC_API and NUMAMIG_IOC_WAIT's ETIMEDOUT, see there).
  *  - Errors common to all commands: EFAULT (bad pointer), ENOTTY (unknown
  *    command), EPROTO (no handshake yet), EINVAL (reserved/padding/flags not
  *    zero, or a field out of range as documented per command).
@@ -138,7 +139,7 @@ enum numamig_state {
 
 /* Why a page was not moved: index into numamig_job_status.skipped. */
 enum numamig_skip {
-	NUMAMIG_SKIP_FILE = 0,	  /* page of a file-backed mapping */
+	NUMAMIG_SKIP_FILE = 0,	  /* page cache of a private file mapping */
 	NUMAMIG_SKIP_SHARED = 1,  /* MAP_SHARED, or mapped by another mm */
 	NUMAMIG_SKIP_HUGETLB = 2, /* hugetlbfs mapping (base pages) */
 	NUMAMIG_SKIP_PINNED = 3,  /* could not isolate: pinned, busy, locked */
@@ -305,7 +306,8 @@ struct numamig_wait {
  * @nr_nodes:   (out) nodes covered by the arrays (highest possible + 1,
  *              at most NUMAMIG_LOCALITY_NODES).
  * @__pad2:     zero.
- * @pages:      (out) present anonymous pages per node.
+ * @pages:      (out) present anonymous pages per node (also the copied-on-
+ *              write pages of private file mappings).
  * @referenced: (out) of those, pages with the Accessed bit or
  *              PG_referenced set.
  * @reserved:   must be zero.
