@@ -436,8 +436,8 @@ struct numamig_hc_range {
  * Each call rebuilds the target's file list, so a file opened or closed
  * between calls may shift the numbering: a dump is exact for a stopped
  * target (e.g. frozen by CRIU), best effort for a running one.  No lock is
- * held while records are copied out.  The target needs no mm (a zombie
- * still has its files until it is reaped).
+ * held while records are copied out.  A target that has exited (a
+ * zombie) has no files or mappings left: its dump is empty and done.
  *
  * Errors: EINVAL (fields), EFAULT, ESRCH/EPERM as NUMAMIG_IOC_MIGRATE,
  * EBADF (@fd is not open), ENOMEM.
