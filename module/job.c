@@ -146,7 +146,8 @@ static struct numamig_job *numamig_job_alloc(const struct numamig_migrate *req,
 	job->batch_pages = req->batch_pages ?: NUMAMIG_DEFAULT_BATCH;
 	job->cpu_pct = req->cpu_pct;
 	job->sleep_ms = req->sleep_ms;
-	if (!req->sleep_ms && !req->cpu_pct)
+	if (!req->sleep_ms && !req->cpu_pct &&
+	    !(req->flags & NUMAMIG_MIGRATE_SLEEP_SET))
 		job->sleep_ms = NUMAMIG_DEFAULT_SLEEP;
 
 	nodes_clear(job->src);

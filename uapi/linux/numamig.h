@@ -78,10 +78,12 @@ enum numamig_policy {
  * MOVE_SHARED: also move pages mapped by other processes (as
  *              MPOL_MF_MOVE_ALL); needs CAP_SYS_NICE.
  * ALL_SOURCES: ignore src_nodes: every node but dst_node.
+ * SLEEP_SET:   sleep_ms is meant as given, 0 (no pause) included.
  */
 #define NUMAMIG_MIGRATE_MOVE_SHARED	(1ULL << 0)
 #define NUMAMIG_MIGRATE_ALL_SOURCES	(1ULL << 1)
-#define NUMAMIG_MIGRATE_FLAGS_ALL	((1ULL << 2) - 1)
+#define NUMAMIG_MIGRATE_SLEEP_SET	(1ULL << 2)
+#define NUMAMIG_MIGRATE_FLAGS_ALL	((1ULL << 3) - 1)
 
 /**
  * struct numamig_migrate - start a migration job (NUMAMIG_IOC_MIGRATE)
@@ -92,8 +94,9 @@ enum numamig_policy {
  * @policy:      (in) enum numamig_policy.
  * @batch_pages: (in) n: pages per batch, 0 = NUMAMIG_DEFAULT_BATCH,
  *               at most NUMAMIG_MAX_BATCH.
- * @sleep_ms:    (in) t: sleep after each batch, 0 = NUMAMIG_DEFAULT_SLEEP
- *               unless @cpu_pct is set, at most NUMAMIG_MAX_SLEEP.
+ * @sleep_ms:    (in) t: sleep after each batch, at most NUMAMIG_MAX_SLEEP;
+ *               0 = NUMAMIG_DEFAULT_SLEEP unless @cpu_pct or the SLEEP_SET
+ *               flag is set.
  * @cpu_pct:     (in) 0 = use @sleep_ms; 1..100 = hold the job's thread to
  *               this percent of one CPU by sleeping in proportion to the
  *               measured cost of each batch (@sleep_ms then is ignored).
@@ -146,7 +149,7 @@ enum numamig_skip {
 	NUMAMIG_SKIP_NOMEM = 4,	  /* no free page on the destination node */
 	NUMAMIG_SKIP_SWAPPED = 5, /* not present: swapped out or in flux */
 	NUMAMIG_SKIP_SPECIAL = 6, /* VM_IO / VM_PFNMAP / VM_MIXEDMAP */
-	NUMAMIG_SKIP_MAX = 8,
+	NUMAMIG_SKIP_MAX = 8,	  /* size of the array: 7 reasons, 1 spare */
 };
 
 /**
@@ -304,7 +307,8 @@ struct numamig_wait {
  * @__pad:      must be zero.
  * @flags:      (in) NUMAMIG_LOCALITY_*.
  * @nr_nodes:   (out) nodes covered by the arrays (highest possible + 1,
- *              at most NUMAMIG_LOCALITY_NODES).
+ *              at most NUMAMIG_LOCALITY_NODES: pages on nodes 64 and up
+ *              are not counted).
  * @__pad2:     zero.
  * @pages:      (out) present anonymous pages per node (also the copied-on-
  *              write pages of private file mappings).
