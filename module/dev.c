@@ -181,7 +181,12 @@ static long numamig_ioctl_list(struct numamig_list __user *arg)
 	return ret;
 }
 
-/* Copy in a job reference-like struct and find its job. */
+/**
+ * numamig_ioctl_cancel() - NUMAMIG_IOC_CANCEL: ask a job to stop
+ * @arg: user pointer to struct numamig_job_ref.
+ *
+ * Return: 0 (also for a finished job), -EFAULT, -EINVAL, or -ENOENT.
+ */
 static long numamig_ioctl_cancel(struct numamig_job_ref __user *arg)
 {
 	struct numamig_job_ref req;
@@ -317,6 +322,17 @@ static long numamig_ioctl_hotcache(struct numamig_hotcache __user *arg)
 	return copy_to_user(arg, &req, sizeof(req)) ? -EFAULT : 0;
 }
 
+/**
+ * numamig_ioctl() - the ioctl entry of /dev/numamig
+ * @file: the open device.
+ * @cmd:  NUMAMIG_IOC_*.
+ * @arg:  user pointer to the command's struct.
+ *
+ * Unknown commands fail with -ENOTTY; known ones before a successful
+ * NUMAMIG_IOC_API on this file with -EPROTO.
+ *
+ * Return: the command's result.
+ */
 static long numamig_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
