@@ -235,7 +235,7 @@ static void numamig_hc_ranges(struct address_space *mapping,
 	unsigned int batch = 0;
 	struct folio *folio;
 	unsigned long flags;
-	pgoff_t start;
+	pgoff_t first, start;
 	u32 n;
 
 	rcu_read_lock();
@@ -246,11 +246,16 @@ static void numamig_hc_ranges(struct address_space *mapping,
 		/* A folio freed under us no longer belongs here: skip it. */
 		if (READ_ONCE(folio->mapping) != mapping)
 			continue;
-		start = max_t(pgoff_t, xas.xa_index, *index);
+		/*
+		 * Page-cache folios are naturally aligned; xa_index may lie
+		 * inside one when the walk resumed there.
+		 */
 		n = min_t(unsigned long, folio_nr_pages(folio), HPAGE_PMD_NR);
-		n -= min_t(u32, n, start - xas.xa_index);
-		if (!n)
+		first = xas.xa_index & ~((pgoff_t)n - 1);
+		start = max_t(pgoff_t, first, *index);
+		if (start >= first + n)
 			continue;
+		n = first + n - start;
 		if (!numamig_hc_put(rec, start, n, numamig_hc_class(flags))) {
 			*index = start;
 			goto out;

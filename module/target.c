@@ -15,6 +15,7 @@
 #include <linux/fs.h>
 #include <linux/pid.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include "numamig.h"
 
@@ -58,10 +59,30 @@ static bool numamig_same_user(struct task_struct *task)
 	return same;
 }
 
+/*
+ * A thread of @leader's process that still has its mm (and so its files):
+ * the leader itself may have exited (pthread_exit() in main) while other
+ * threads run on.  The leader when none has, so a zombie stays a zombie.
+ * Called under rcu_read_lock().
+ */
+static struct task_struct *numamig_live_thread(struct task_struct *leader)
+{
+	struct task_struct *t;
+
+	if (!leader)
+		return NULL;
+	for_each_thread(leader, t) {
+		if (READ_ONCE(t->mm))
+			return t;
+	}
+	return leader;
+}
+
 /**
  * numamig_target_task() - find the task of @pid if the caller may act on it
  * @pid:  a pid in the caller's pid namespace.
- * @taskp: (out) the task, with a reference (put_task_struct() it).
+ * @taskp: (out) a live thread of its process (the leader may have
+ *         exited), with a reference (put_task_struct() it).
  *
  * Context: process context of the ioctl caller; may sleep.
  * Return: 0; -EINVAL for @pid <= 0; -ESRCH when there is no such process;
@@ -80,7 +101,7 @@ int numamig_target_task(pid_t pid, struct task_struct **taskp)
 		return ret;
 
 	rcu_read_lock();
-	task = pid_task(find_vpid(pid), PIDTYPE_PID);
+	task = numamig_live_thread(pid_task(find_vpid(pid), PIDTYPE_PID));
 	if (task)
 		get_task_struct(task);
 	rcu_read_unlock();

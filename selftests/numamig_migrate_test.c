@@ -7,6 +7,8 @@
 #include "kselftest_harness.h"
 #include "numamig_helpers.h"
 
+#include <sched.h>
+
 FIXTURE(migrate)
 {
 	struct nm_env env;
@@ -654,6 +656,299 @@ TEST_F_TIMEOUT(job, many_jobs_at_once, NM_TEST_TIMEOUT)
 				  nm_target_pages(&e->t[i]), e->dst, 100);
 		nm_target_verify(_metadata, &e->t[i]);
 	}
+}
+
+/*
+ * A hog: a child bound to one node that takes that node's free memory,
+ * mlocked, down to a level it is given, and holds it until killed.
+ */
+#define HOG_CHUNK	(8 * MiB)
+#define HOG_SLACK_KB	(8 * 1024L)	/* stop this far above the high watermark */
+#define HOG_MAX_KB	(4096 * 1024L)	/* fill no node with more free than this */
+
+struct hog_info {
+	int err;		/* errno of the failed step, or 0 */
+	char what[60];		/* the failed step */
+	long filled_kb;
+	long free_kb;		/* MemFree of the node once full */
+	bool locked;		/* all of it mlocked */
+};
+
+/* A field of node's meminfo ("MemFree", "Active(file)", ...) in kB, or -errno. */
+static long node_meminfo_kb(int node, const char *name)
+{
+	char path[64], line[256], key[32];
+	long kb = -ENOENT, v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo", node);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %*d %31[^:]: %ld", key, &v) == 2 &&
+		    !strcmp(key, name)) {
+			kb = v;
+			break;
+		}
+	}
+	fclose(f);
+	return kb;
+}
+
+/* A watermark ("min", "low", "high", boost included) of node in kB, or -errno. */
+static long node_wmark_kb(int node, const char *name)
+{
+	char line[256], key[16];
+	long pages = 0, v;
+	bool in = false;
+	FILE *f;
+	int n;
+
+	f = fopen("/proc/zoneinfo", "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d, zone", &n) == 1)
+			in = n == node;
+		else if (in && sscanf(line, " %15s %ld", key, &v) == 2 &&
+			 !strcmp(key, name))
+			pages += v;
+	}
+	fclose(f);
+	return pages * (long)(NM_PAGE_SIZE / 1024);
+}
+
+/* The oom_kill counter of /proc/vmstat, or -errno. */
+static long oom_kills(void)
+{
+	char line[256];
+	long n = -ENOENT;
+	FILE *f;
+
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "oom_kill %ld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+#define HOG_FAIL(step) do {						\
+	h.err = errno ? errno : EINVAL;					\
+	snprintf(h.what, sizeof(h.what), "%s", step);			\
+	goto out;							\
+} while (0)
+
+/*
+ * Allocate on node chunk by chunk while its MemFree stays above stop_kb:
+ * the hog's own page faults never go below the watermarks, so they can
+ * neither wake reclaim nor the OOM killer.  Free pages on the per-CPU
+ * lists do not count in MemFree; taking the chunks on every CPU in turn
+ * uses them up first.
+ */
+static void hog_main(int node, long stop_kb, int cmd, int resp)
+{
+	int cpus[CPU_SETSIZE], ncpus = 0, i, k;
+	struct hog_info h;
+	cpu_set_t set;
+	long free_kb;
+	size_t len;
+	char *p, c;
+
+	memset(&h, 0, sizeof(h));
+	h.locked = true;
+	errno = 0;
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+		HOG_FAIL("PR_SET_PDEATHSIG");
+	if (sched_getaffinity(0, sizeof(set), &set))
+		HOG_FAIL("sched_getaffinity");
+	for (k = 0; k < CPU_SETSIZE; k++)
+		if (CPU_ISSET(k, &set))
+			cpus[ncpus++] = k;
+	if (nm_bind(node))
+		HOG_FAIL("MPOL_BIND");
+	for (i = 0;; i++) {
+		free_kb = node_meminfo_kb(node, "MemFree");
+		if (free_kb < 0) {
+			errno = -free_kb;
+			HOG_FAIL("node meminfo");
+		}
+		if (free_kb < stop_kb + 1024)
+			break;
+		CPU_ZERO(&set);
+		CPU_SET(cpus[i % ncpus], &set);
+		if (sched_setaffinity(0, sizeof(set), &set))
+			HOG_FAIL("sched_setaffinity");
+		len = (free_kb - stop_kb) * 1024UL;
+		len = (len < HOG_CHUNK ? len : HOG_CHUNK) & ~(NM_PAGE_SIZE - 1);
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			HOG_FAIL("mmap");
+		if (madvise(p, len, MADV_NOHUGEPAGE))
+			HOG_FAIL("MADV_NOHUGEPAGE");
+		/* mlock faults the pages in; without it, memset does */
+		if (h.locked && mlock(p, len))
+			h.locked = false;
+		memset(p, 0x68, len);
+		h.filled_kb += len / 1024;
+	}
+	h.free_kb = free_kb;
+out:
+	if (nm_write_full(resp, &h, sizeof(h)) || h.err)
+		_exit(1);
+	/* hold the memory until the parent closes the pipe or kills us */
+	while (read(cmd, &c, 1) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+#undef HOG_FAIL
+
+/*
+ * Fork a hog that fills node down to stop_kb of MemFree.  It lives in a
+ * struct nm_target so that teardown kills it and waits for it: its memory
+ * is free again before the next test starts.
+ */
+static void hog_start(struct __test_metadata *_metadata, struct nm_target *t,
+		      int node, long stop_kb, struct hog_info *h)
+{
+	int cmd[2], resp[2], fd, ret;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe2(cmd, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(resp, O_CLOEXEC));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		for (fd = 3; fd < 1024; fd++)
+			if (fd != cmd[0] && fd != resp[1])
+				close(fd);
+		hog_main(node, stop_kb, cmd[0], resp[1]);
+	}
+	close(cmd[0]);
+	close(resp[1]);
+	t->pid = pid;
+	t->cmd = cmd[1];
+	t->resp = resp[0];
+	ret = nm_read_full(t->resp, h, sizeof(*h));
+	ASSERT_EQ(0, ret) TH_LOG("hog %d died while filling node %d", pid, node);
+	ASSERT_EQ(0, h->err) TH_LOG("hog: %s: %s", h->what, strerror(h->err));
+}
+
+/*
+ * Memory on node a full node still yields to an allocation that may go
+ * down to the min watermark and reclaim: free pages above min, page cache
+ * and reclaimable slab.  In kB, or -errno.
+ */
+static long node_room_kb(int node, long min_kb)
+{
+	static const char * const fields[] = {
+		"Active(file)", "Inactive(file)", "KReclaimable",
+	};
+	long kb = node_meminfo_kb(node, "MemFree"), v;
+	size_t i;
+
+	if (kb < 0)
+		return kb;
+	kb -= min_kb;
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		v = node_meminfo_kb(node, fields[i]);
+		if (v < 0)
+			return v;
+		kb += v;
+	}
+	return kb;
+}
+
+/* A user relies on: a full dst node ends the job FAILED/ENOMEM, pages counted, nobody OOM-killed. */
+TEST_F_TIMEOUT(job, full_node_fails_enomem, NM_TEST_TIMEOUT)
+{
+	struct nm_env *e = &self->env;
+	struct nm_target *t = &e->t[0], *hog = &e->t[1];
+	struct nm_target_opts o = nm_opts(e, 128 * MiB);
+	long free_kb, min_kb, high_kb, room_kb, oom_before, oom_after;
+	size_t npages, i, on_src = 0, on_dst = 0;
+	struct numamig_job_status st;
+	struct numamig_migrate m;
+	struct hog_info hi;
+	__u64 id, nomem;
+	int *nodes, status = 0, ret;
+
+	nm_balancing(_metadata, e, 0);
+	free_kb = node_meminfo_kb(e->dst, "MemFree");
+	ASSERT_GE(free_kb, 0) TH_LOG("node %d meminfo: %s", e->dst, strerror(-free_kb));
+	if (free_kb > HOG_MAX_KB)
+		SKIP(return, "node %d has %ld MiB free: too much to fill",
+		     e->dst, free_kb / 1024);
+	min_kb = node_wmark_kb(e->dst, "min");
+	ASSERT_GT(min_kb, 0) TH_LOG("/proc/zoneinfo: %s", strerror(-min_kb));
+	high_kb = node_wmark_kb(e->dst, "high");
+	ASSERT_GT(high_kb, min_kb) TH_LOG("/proc/zoneinfo: %s", strerror(-high_kb));
+	oom_before = oom_kills();
+	ASSERT_GE(oom_before, 0) TH_LOG("/proc/vmstat oom_kill: %s", strerror(-oom_before));
+
+	nm_target_start(_metadata, t, &o);
+	npages = nm_target_pages(t);
+	hog_start(_metadata, hog, e->dst, high_kb + HOG_SLACK_KB, &hi);
+	room_kb = node_room_kb(e->dst, min_kb);
+	ASSERT_GE(room_kb, 0) TH_LOG("node %d meminfo: %s", e->dst, strerror(-room_kb));
+	TH_LOG("hog holds %ld MiB of node %d (mlocked: %s); %ld MiB free, "
+	       "watermarks min %ld high %ld MiB; room %ld MiB",
+	       hi.filled_kb / 1024, e->dst, hi.locked ? "yes" : "no",
+	       hi.free_kb / 1024, min_kb / 1024, high_kb / 1024, room_kb / 1024);
+	/* premise: the full node has room for under half the target */
+	ASSERT_LT(room_kb * 1024, (long)(o.size / 2))
+		TH_LOG("node %d still has room for %ld MiB", e->dst, room_kb / 1024);
+
+	m = nm_job(t->pid, e->dst, NUMAMIG_POLICY_EAGER, 0, 0);
+	id = nm_start(_metadata, e->fd, &m);
+	nm_wait_end(_metadata, e->fd, id, NM_WAIT_MS, &st);
+	nomem = st.skipped[NUMAMIG_SKIP_NOMEM];
+	TH_LOG("%s", nm_status_str(&st));
+
+	ASSERT_EQ(NUMAMIG_STATE_FAILED, st.state) TH_LOG("%s", nm_status_str(&st));
+	ASSERT_EQ(ENOMEM, st.error) TH_LOG("%s", nm_status_str(&st));
+	ASSERT_GT(nomem, 0) TH_LOG("%s", nm_status_str(&st));
+	/* it went on to the end rather than stopping at the first failure */
+	ASSERT_EQ(0, st.pages_remaining) TH_LOG("%s", nm_status_str(&st));
+	ASSERT_GE(st.pages_queued, npages) TH_LOG("%s", nm_status_str(&st));
+	/* every queued page was moved or counted as not moved */
+	ASSERT_EQ(st.pages_queued, st.pages_migrated + st.pages_failed + nomem +
+		  st.skipped[NUMAMIG_SKIP_PINNED])
+		TH_LOG("%s", nm_status_str(&st));
+
+	/* every page of the buffer is on src or dst, as the counters say */
+	nodes = calloc(npages, sizeof(*nodes));
+	ASSERT_NE(NULL, nodes);
+	ret = nm_nodes_of(t->pid, t->info.buf, npages, nodes);
+	ASSERT_EQ(0, ret) TH_LOG("move_pages: %s", strerror(-ret));
+	for (i = 0; i < npages; i++) {
+		if (nodes[i] == e->src)
+			on_src++;
+		else if (nodes[i] == e->dst)
+			on_dst++;
+	}
+	free(nodes);
+	ASSERT_EQ(npages, on_src + on_dst)
+		TH_LOG("%zu on src, %zu on dst of %zu", on_src, on_dst, npages);
+	ASSERT_GT(on_src, 0) TH_LOG("%s", nm_status_str(&st));
+	ASSERT_LE(on_dst, st.pages_migrated) TH_LOG("%zu on dst; %s", on_dst,
+						    nm_status_str(&st));
+	ASSERT_LE(on_src, nomem + st.pages_failed + st.skipped[NUMAMIG_SKIP_PINNED])
+		TH_LOG("%zu on src; %s", on_src, nm_status_str(&st));
+	nm_target_verify(_metadata, t);
+
+	ASSERT_EQ(0, kill(hog->pid, 0)) TH_LOG("hog %d: %s", hog->pid, strerror(errno));
+	ASSERT_EQ(0, waitpid(hog->pid, &status, WNOHANG))
+		TH_LOG("hog %d ended: status %#x", hog->pid, status);
+	oom_after = oom_kills();
+	ASSERT_EQ(oom_before, oom_after)
+		TH_LOG("the OOM killer killed %ld processes", oom_after - oom_before);
 }
 
 TEST_HARNESS_MAIN

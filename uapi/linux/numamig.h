@@ -371,9 +371,13 @@ enum numamig_cache_class {
 /**
  * struct numamig_hc_file - one file of a page-cache dump
  * @rec_size:   bytes of the whole record (header, path, ranges).
- * @path_len:   bytes of the path, NUL included.  The path is the one the
- *              target sees when its root is its mount namespace's root
- *              (containers); otherwise the one the caller sees.
+ * @path_len:   bytes of the path, NUL included.  The path is d_path()
+ *              from the caller's root; " (deleted)" ends it for an
+ *              unlinked file.  A file the caller cannot reach from its
+ *              root (another mount namespace) is named from the top of
+ *              that namespace's mount tree: the target's own view for a
+ *              container whose root was set with pivot_root (runc) on a
+ *              host that is not itself chrooted.
  * @dev:        st_dev as stat(2) reports it.
  * @ino:        st_ino.
  * @size:       st_size, bytes.
