@@ -333,7 +333,7 @@ static int numamig_hc_emit(struct numamig_hotcache *req,
 			break;
 		file = fl->file[fileno];
 		if ((req->flags & NUMAMIG_HOTCACHE_SYNC) && index == 0)
-			vfs_fsync(file, 0);	/* best effort, as sync(1) */
+			vfs_fsync(file, 1);	/* data, best effort */
 		hlen = numamig_hc_header(file, fl->how[fileno], kbuf, room);
 		if (hlen < 0) {		/* cannot stat it: leave it out */
 			fileno++;

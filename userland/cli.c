@@ -13,10 +13,16 @@
 int next_opt(const char *cmd, int argc, char **argv,
 	     const struct option *longopts)
 {
+	return next_opt_short(cmd, argc, argv, ":h", longopts);
+}
+
+int next_opt_short(const char *cmd, int argc, char **argv,
+		   const char *shortopts, const struct option *longopts)
+{
 	int c;
 
 	opterr = 0;
-	c = getopt_long(argc, argv, ":h", longopts, NULL);
+	c = getopt_long(argc, argv, shortopts, longopts, NULL);
 	if (c == '?') {
 		if (optopt > 0 && optopt < 256)
 			nm_msg("%s: invalid option '-%c' (see numamigctl %s --help)",

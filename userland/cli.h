@@ -13,7 +13,8 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 /* Long-only options get values outside the char range (see next_opt()). */
 enum {
 	OPT_PID = 256, OPT_CGROUP, OPT_TO, OPT_FROM, OPT_POLICY, OPT_BATCH,
-	OPT_SLEEP, OPT_CPU, OPT_WAIT, OPT_JSON, OPT_CLEAR,
+	OPT_SLEEP, OPT_CPU, OPT_WAIT, OPT_JSON, OPT_CLEAR, OPT_FILE, OPT_SYNC,
+	OPT_ALL_RESIDENT, OPT_ROOT, OPT_JOBS, OPT_RATE, OPT_VERIFY_IDENTITY,
 };
 
 /*
@@ -23,6 +24,9 @@ enum {
  */
 int next_opt(const char *cmd, int argc, char **argv,
 	     const struct option *longopts);
+/* The same with short options besides -h: @shortopts as getopt's, e.g. ":ho:". */
+int next_opt_short(const char *cmd, int argc, char **argv,
+		   const char *shortopts, const struct option *longopts);
 
 /* Print a usage text on stdout for --help; returns the exit status. */
 int help(const char *text);
@@ -50,5 +54,6 @@ int finish_stdout(void);
 
 /* Subcommands that live in their own file. */
 int cmd_migrate(int argc, char **argv);
+int cmd_hotcache(int argc, char **argv);
 
 #endif

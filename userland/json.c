@@ -111,3 +111,9 @@ void json_null(struct json *j, const char *key)
 	json_member(j, key);
 	fputs("null", j->f);
 }
+
+void json_bool(struct json *j, const char *key, bool val)
+{
+	json_member(j, key);
+	fputs(val ? "true" : "false", j->f);
+}

@@ -28,6 +28,7 @@ void json_string(struct json *j, const char *key, const char *val);
 void json_u64(struct json *j, const char *key, unsigned long long val);
 void json_i64(struct json *j, const char *key, long long val);
 void json_null(struct json *j, const char *key);
+void json_bool(struct json *j, const char *key, bool val);
 
 /* Write @s as a quoted JSON string (RFC 8259 escapes). */
 void json_write_string(FILE *f, const char *s);

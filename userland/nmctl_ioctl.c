@@ -41,6 +41,7 @@ static const char *const feature_names[] = {
 	"cpu-budget",	/* NUMAMIG_FEATURE_CPU_BUDGET */
 	"move-shared",	/* NUMAMIG_FEATURE_MOVE_SHARED */
 	"locality",	/* NUMAMIG_FEATURE_LOCALITY */
+	"hotcache",	/* NUMAMIG_FEATURE_HOTCACHE */
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -304,4 +305,13 @@ int nmctl_locality(struct nmctl_dev *dev, pid_t pid, __u64 flags,
 	loc->pid = pid;
 	loc->flags = flags;
 	return xioctl(dev, NUMAMIG_IOC_LOCALITY, loc);
+}
+
+int nmctl_hotcache(struct nmctl_dev *dev, struct numamig_hotcache *hc)
+{
+	memset(hc->reserved, 0, sizeof(hc->reserved));
+	hc->bytes = 0;
+	hc->nr_files = 0;
+	hc->done = 0;
+	return xioctl(dev, NUMAMIG_IOC_HOTCACHE, hc);
 }

@@ -45,6 +45,11 @@ int nmctl_wait(struct nmctl_dev *dev, __u64 job, __u64 timeout_ms,
 	       __u32 *state);
 int nmctl_locality(struct nmctl_dev *dev, pid_t pid, __u64 flags,
 		   struct numamig_locality *loc);
+/*
+ * One NUMAMIG_IOC_HOTCACHE call: flags, pid, fd, buf_ptr, buf_size and
+ * cursor of @hc in; bytes, nr_files, done and the cursor out.
+ */
+int nmctl_hotcache(struct nmctl_dev *dev, struct numamig_hotcache *hc);
 
 /* Names as shown to users and in JSON; "unknown" for values we lack. */
 const char *nmctl_state_name(__u32 state);

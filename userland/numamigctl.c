@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * numamigctl - control numamig, throttled hot-first NUMA migration of a
- * process's anonymous memory (/dev/numamig).  See numamigctl(8).
+ * process's anonymous memory (/dev/numamig), and carry its hot page cache
+ * to another host (hotcache.c).  See numamigctl(8).
  *
  * Exit status: 0 success, 1 failure, 2 usage error.
  */
@@ -43,6 +44,8 @@ static const char usage_main[] =
 " wait JOB            block until a job has finished\n"
 " set JOB [options]   change the throttle of a running job\n"
 " locality --pid PID  pages of a process per node, and referenced pages\n"
+" hotcache dump|show|prefetch|diff\n"
+"                     carry a process's hot page cache to another host\n"
 "\n"
 "Options:\n"
 " -h, --help          display this help\n"
@@ -515,6 +518,7 @@ static const struct command commands[] = {
 	{ "wait", cmd_wait },
 	{ "set", cmd_set },
 	{ "locality", cmd_locality },
+	{ "hotcache", cmd_hotcache },
 };
 
 int main(int argc, char **argv)

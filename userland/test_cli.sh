@@ -164,6 +164,36 @@ usage_error locality
 usage_error locality --pid x
 usage_error locality --pid 1 extra
 usage_error locality --pid 1 --json=1
+usage_error hotcache
+usage_error hotcache frobnicate
+usage_error hotcache --bogus
+usage_error hotcache dump
+usage_error hotcache dump --pid 1 --cgroup /sys/fs/cgroup
+usage_error hotcache dump --pid 1 --file /etc/hostname
+usage_error hotcache dump --pid abc
+usage_error hotcache dump --pid 0
+usage_error hotcache dump --pid 1 extra
+usage_error hotcache dump --pid 1 -o
+usage_error hotcache dump --pid 1 --output=
+usage_error hotcache dump --file ""
+usage_error hotcache dump --pid 1 --bogus
+usage_error hotcache dump --pid 1 -x
+usage_error hotcache show
+usage_error hotcache show a b
+usage_error hotcache show --bogus a
+usage_error hotcache prefetch
+usage_error hotcache prefetch a b
+usage_error hotcache prefetch a --jobs 0
+usage_error hotcache prefetch a --jobs 257
+usage_error hotcache prefetch a --jobs x
+usage_error hotcache prefetch a --rate 0
+usage_error hotcache prefetch a --rate 5M
+usage_error hotcache prefetch a --root ""
+usage_error hotcache prefetch a --json
+usage_error hotcache diff
+usage_error hotcache diff a
+usage_error hotcache diff a b c
+usage_error hotcache diff - -
 
 run migrate --pid 1 --to 0 --batch 0
 check "the usage error names the bad option" 2 "" "--batch '0'"
@@ -172,7 +202,10 @@ check "the usage error names the bad option" 2 "" "--batch '0'"
 
 for args in --help -h "migrate --help" "status --help" "list --help" \
 	    "cancel --help" "wait --help" "set --help" "locality --help" \
-	    "migrate -h" "set 1 --help"; do
+	    "migrate -h" "set 1 --help" "hotcache --help" "hotcache -h" \
+	    "hotcache dump --help" "hotcache show --help" \
+	    "hotcache prefetch --help" "hotcache diff --help" \
+	    "hotcache dump --pid 1 -h"; do
 	# shellcheck disable=SC2086 # split on purpose
 	run $args
 	if [ "$rc" = 0 ] && grep -q '^Usage:' "$T/out" && [ ! -s "$T/err" ]; then
@@ -368,6 +401,406 @@ else
 	unset FAKEDEV_LOG
 fi
 
+# ---- hotcache: dump format, dump, show, diff, prefetch ------------------
+#
+# Dumps come from the stand-in module (FAKEDEV_HC lists the files it
+# reports); prefetch needs a file system whose page cache can be dropped
+# (not tmpfs): NUMAMIG_EXT4_DIR, /var/tmp or ../build, the first where
+# POSIX_FADV_DONTNEED works.
+
+PC=$here/test_pagecache
+
+# Exit status, one line on stderr, nothing on stdout: a rejected dump.
+bad_dump() {
+	desc=$1 want=$2
+	shift 2
+	run hotcache show "$@"
+	check_one_error_line "$desc" 1 "$want"
+}
+
+# The report's "N read" / "N already resident" numbers, from $T/err.
+report_num() {
+	sed -n "s/.* \([0-9][0-9]*\) $1.*/\1/p" "$T/err" | tail -n 1
+}
+
+if [ ! -r "$FAKEDEV" ] || [ ! -x "$PC" ]; then
+	skip "hotcache tests" "test_fakedev.so or test_pagecache not built"
+else
+	export FAKEDEV_LOG="$T/log"
+	: >"$T/log"
+	hc="/srv/a=0+2:a,2+3:a,10+1:r,20+4:i;/srv/b=0+8:i;/srv/c=5+5:a@m;/srv/gone=0+1:a@d"
+
+	FAKEDEV_HC=$hc FAKEDEV_HC_MAXRANGES=1 FAKEDEV_HC_PERCALL=1 \
+		frun hotcache dump --pid $$ --sync -o "$T/d1"
+	check "fake: hotcache dump -o, records one per call" 0 "" \
+		"hotcache dump: 2 files, 10 hot pages (0.0 MiB) of 23 cached"
+	if [ "$(grep -c "^hotcache pid=$$ fd=0 flags=2 " "$T/log")" -ge 6 ] &&
+	   grep -q "cursor=0,1$" "$T/log" && grep -q "cursor=2,0$" "$T/log"; then
+		ok "fake: dump follows the cursor, passes NUMAMIG_HOTCACHE_SYNC"
+	else
+		not_ok "fake: dump follows the cursor, passes NUMAMIG_HOTCACHE_SYNC" \
+			"$(cat "$T/log")"
+	fi
+	check "fake: a deleted file is left out and counted" 0 "" \
+		"left out: 1 deleted, 0 without a path"
+	ls "$T" >"$T/ls"
+	if grep -q '^d1\.' "$T/ls"; then
+		not_ok "fake: dump -o leaves no temporary file" "$(cat "$T/ls")"
+	else
+		ok "fake: dump -o leaves no temporary file"
+	fi
+	run hotcache show "$T/d1"
+	check "show: header" 0 "^contents: *hot pages only, page size [0-9]*, files synced first"
+	check "show: columns" 0 "PAGES *MIB *RANGES *SIZE *MTIME *DEV:INODE *FILE"
+	check "show: CONTINUED records joined, only hot ranges" 0 \
+		"^ *5 *0.0 *1 *1048576 .* 0:1:[0-9]* *\/srv\/a$"
+	check "show: totals" 0 "^total: 2 files, 10 pages"
+	if grep -q "/srv/b" "$T/out"; then
+		not_ok "show: a file without hot pages is dropped"
+	else
+		ok "show: a file without hot pages is dropped"
+	fi
+	run hotcache show "$T/d1" --json
+	check "show --json: ranges" 0 \
+		'"path":"/srv/a",.*"ranges":\[{"start":0,"pages":5,"class":"active"}\]'
+	check_json "show --json is valid JSON"
+	run hotcache show - <"$T/d1"
+	check "show - reads standard input" 0 "^total: 2 files"
+
+	FAKEDEV_HC=$hc frun hotcache dump --pid $$ --all-resident
+	check "fake: dump to standard output (not a terminal)" 0 "" \
+		"23 cached pages (0.1 MiB), 10 of them hot"
+	cp "$T/out" "$T/dall"
+	run hotcache show "$T/dall"
+	check "show --all-resident dump: class columns" 0 \
+		"^ *10 *5 *1 *4 .* /srv/a$"
+	check "show --all-resident dump: the inactive file is kept" 0 \
+		"^ *8 *0 *0 *8 .* /srv/b$"
+	FAKEDEV_HC=$hc frun hotcache dump --pid $$ --json --all-resident
+	check "fake: dump --json" 0 '"all_resident":true'
+	check_json "dump --json is valid JSON"
+
+	if command -v script >/dev/null 2>&1; then
+		FAKEDEV_HC=$hc NUMAMIGCTL_DEVICE=/dev/null LD_PRELOAD=$FAKEDEV \
+			script -qec "$NM hotcache dump --pid $$" /dev/null \
+			>"$T/tty" 2>&1 </dev/null
+		rc=$?
+		if [ "$rc" = 2 ] && grep -q "refusing to write a binary dump to a terminal" "$T/tty"; then
+			ok "dump refuses to write binary to a terminal: exit 2"
+		else
+			not_ok "dump refuses to write binary to a terminal: exit 2" \
+				"rc=$rc: $(head -c 200 "$T/tty")"
+		fi
+	else
+		skip "dump refuses to write binary to a terminal: exit 2" "no script(1)"
+	fi
+
+	# Two processes of a cgroup share a file: one entry, ranges united.
+	mkdir -p "$T/hcg"
+	sleep 60 &
+	s2=$!
+	printf '%s\n%s\n999999\n' $$ "$s2" >"$T/hcg/cgroup.procs"
+	env "FAKEDEV_HC_$$=/srv/a=0+4:a;/srv/only1=0+1:a" \
+	    "FAKEDEV_HC_$s2=/srv/a=2+6:a,20+2:a;/srv/only2=3+1:a" \
+	    FAKEDEV_ESRCH_PIDS=999999 NUMAMIGCTL_DEVICE=/dev/null \
+	    LD_PRELOAD="$FAKEDEV" "$NM" hotcache dump --cgroup "$T/hcg" --json \
+	    >"$T/out" 2>"$T/err"
+	rc=$?
+	check "fake: dump --cgroup: files of all processes, exited one skipped" 0 \
+		'"total_files":3' "pid 999999 skipped: it exited"
+	check "fake: dump --cgroup: a shared file's ranges are united" 0 \
+		'"path":"/srv/a",.*"ranges":\[{"start":0,"pages":8,"class":"active"},{"start":20,"pages":2,'
+	check "fake: dump --cgroup: summary counts processes" 0 "" ", 2 processes"
+	kill "$s2" 2>/dev/null
+	printf '999999\n' >"$T/hcg/cgroup.procs"
+	FAKEDEV_ESRCH_PIDS=999999 frun hotcache dump --cgroup "$T/hcg" -o "$T/x"
+	check "fake: dump --cgroup with no process left: exit 1" 1 "" "could be dumped"
+
+	FAKEDEV_ESRCH_PIDS=$$ frun hotcache dump --pid $$ -o "$T/x"
+	check_one_error_line "fake: dump of a missing process" 1 "No such process"
+	FAKEDEV_HC=$hc FAKEDEV_HC_BAD=1 frun hotcache dump --pid $$ -o "$T/x"
+	check_one_error_line "fake: a malformed record from the module: exit 1" 1 \
+		"malformed dump"
+	if [ -e "$T/x" ]; then
+		not_ok "fake: a failed dump writes no file"
+	else
+		ok "fake: a failed dump writes no file"
+	fi
+	FAKEDEV_FEATURES=7 frun hotcache dump --pid $$ -o "$T/x"
+	check_one_error_line "fake: dump needs the hotcache feature" 1 "lacks: hotcache"
+	frun hotcache dump --file "$T/no-such-file" -o "$T/x"
+	check_one_error_line "dump --file of a missing file" 1 "cannot open"
+
+	# ---- invalid dumps: one line, exit 1, never a crash ----
+	bad_dump "show of a missing dump" "cannot read" "$T/no-such-dump"
+	bad_dump "show of a file that is not a dump" "not a hotcache dump" "$here/Makefile"
+	head -c 100 "$T/d1" >"$T/trunc"
+	bad_dump "show of a truncated header" "truncated" "$T/trunc"
+	size=$(wc -c <"$T/d1" | tr -d ' ')
+	head -c $((size - 3)) "$T/d1" >"$T/trunc"
+	bad_dump "show of a truncated dump" "truncated: .* bytes of files" "$T/trunc"
+	# Flip one byte of the file list (after the 144-byte header).
+	{ head -c 160 "$T/d1"; printf 'X'; tail -c +162 "$T/d1"; } >"$T/flip"
+	bad_dump "show of a corrupted dump" "corrupted" "$T/flip"
+	run hotcache prefetch "$T/flip"
+	check_one_error_line "prefetch of a corrupted dump: exit 1" 1 "invalid hotcache dump"
+	run hotcache diff "$T/d1" "$T/flip"
+	check_one_error_line "diff with a corrupted dump: exit 1" 1 "invalid hotcache dump"
+	# A little fuzzing: random cuts and flipped bytes.
+	fuzz_bad=0
+	i=0
+	while [ $i -lt 40 ]; do
+		r=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+		cut=$((r % size))
+		pos=$((r % (size - 1) + 1))
+		head -c "$cut" "$T/d1" >"$T/f1"
+		{ head -c $((pos - 1)) "$T/d1"; printf '\377';
+		  tail -c +$((pos + 1)) "$T/d1"; } >"$T/f2"
+		for f in "$T/f1" "$T/f2"; do
+			"$NM" hotcache show "$f" >"$T/out" 2>"$T/err"
+			rc=$?
+			if cmp -s "$f" "$T/d1"; then
+				continue	# the byte was 0xff already
+			fi
+			if [ "$rc" != 1 ] || [ "$(lines "$T/err")" != 1 ] || [ -s "$T/out" ]; then
+				fuzz_bad=$((fuzz_bad + 1))
+				cp "$f" "$T/fuzz-failed"
+			fi
+		done
+		i=$((i + 1))
+	done
+	if [ "$fuzz_bad" = 0 ]; then
+		ok "fuzz: 40 truncated and 40 corrupted dumps: exit 1, one line each"
+	else
+		not_ok "fuzz: 40 truncated and 40 corrupted dumps: exit 1, one line each" \
+			"$fuzz_bad bad"
+	fi
+
+	# ---- diff ----
+	FAKEDEV_HC="/srv/f=0+64:a,256+64:a;/srv/gone=0+4:a" \
+		frun hotcache dump --pid $$ -o "$T/old"
+	FAKEDEV_HC="/srv/f=32+64:a,256+32:a;/srv/new=0+10:a" \
+		frun hotcache dump --pid $$ -o "$T/new"
+	run hotcache diff "$T/old" "$T/new"
+	check "diff: pages added and dropped per file" 0 \
+		"^~ /srv/f: 32 pages added (0.1 MiB), 64 dropped"
+	check "diff: ranges" 0 "^    - 288-319$"
+	check "diff: new file" 0 "^+ /srv/new (new file): 10 pages added"
+	check "diff: gone file" 0 "^- /srv/gone (gone): 0 pages added (0.0 MiB), 4 dropped"
+	check "diff: totals" 0 \
+		"^total: 1 new, 1 gone, 1 changed, 0 unchanged files; 42 pages added (0.2 MiB), 68 dropped"
+	run hotcache diff "$T/old" "$T/old"
+	check "diff of a dump with itself: nothing" 0 \
+		"^total: 0 new, 0 gone, 0 changed, 2 unchanged files; 0 pages added"
+	run hotcache diff "$T/old" "$T/new" --json
+	check "diff --json" 0 '"added_pages":42,"dropped_pages":68}$'
+	check_json "diff --json is valid JSON"
+
+	# ---- the CRIU action script ----
+	A=$here/numamig-criu-action
+	mkdir -p "$T/img" "$T/run"
+	criu_action() {
+		NUMAMIGCTL=$NM NUMAMIGCTL_DEVICE=/dev/null LD_PRELOAD=$FAKEDEV \
+			CRTOOLS_IMAGE_DIR=$T/img NUMAMIG_RUNDIR=$T/run \
+			CRTOOLS_SCRIPT_ACTION=$1 sh "$A" >"$T/out" 2>"$T/err"
+		rc=$?
+	}
+	: >"$T/log"
+	FAKEDEV_HC="/srv/a=0+4:a" CRTOOLS_INIT_PID=$$ criu_action post-dump
+	if [ "$rc" = 0 ] && [ -f "$T/img/numamig-hotcache.bin" ] &&
+	   grep -q "^hotcache pid=$$ fd=0 flags=2 " "$T/log"; then
+		ok "criu action post-dump: dump --pid CRTOOLS_INIT_PID --sync into the images"
+	else
+		not_ok "criu action post-dump: dump --pid CRTOOLS_INIT_PID --sync into the images" \
+			"rc=$rc $(cat "$T/log")"
+	fi
+	: >"$T/log"
+	printf '%s\n' $$ >"$T/hcg/cgroup.procs"
+	FAKEDEV_HC="/srv/a=0+4:a" NUMAMIG_HOTCACHE_CGROUP=$T/hcg criu_action post-dump
+	check "criu action post-dump with NUMAMIG_HOTCACHE_CGROUP: --cgroup" 0 "" \
+		"1 process$"
+	FAKEDEV_ESRCH_PIDS=$$ CRTOOLS_INIT_PID=$$ criu_action post-dump
+	if [ "$rc" = 0 ] && [ ! -e "$T/img/numamig-hotcache.bin" ] &&
+	   grep -q "hot page cache not dumped" "$T/err"; then
+		ok "criu action post-dump: a failed dump does not fail the checkpoint"
+	else
+		not_ok "criu action post-dump: a failed dump does not fail the checkpoint" "rc=$rc"
+	fi
+	criu_action pre-restore
+	check "criu action pre-restore without a dump: exit 0, says so" 0 "" \
+		"no hot page cache dump in the images"
+	FAKEDEV_HC="/srv/a=0+4:a" CRTOOLS_INIT_PID=$$ criu_action post-dump
+	NUMAMIG_HOTCACHE_MODE=sync criu_action pre-restore
+	check "criu action pre-restore, sync: prefetches, never fails" 0 "" \
+		"hotcache prefetch: 0 of 1 file (1 missing"
+	criu_action pre-restore
+	check "criu action pre-restore: prefetch in the background" 0 "" \
+		"prefetching the hot page cache in the background"
+	NUMAMIG_HOTCACHE_WAIT=10 criu_action post-restore
+	if [ "$rc" = 0 ] && grep -q "post-restore: numamigctl: hotcache prefetch: 0 of 1 file " "$T/err" &&
+	   grep -q "post-restore: numamigctl exit status 1" "$T/err" &&
+	   [ -z "$(ls "$T/run")" ]; then
+		ok "criu action post-restore: waits for the prefetch, reports it"
+	else
+		not_ok "criu action post-restore: waits for the prefetch, reports it" \
+			"rc=$rc" "$(ls "$T/run")"
+	fi
+	CRTOOLS_IMAGE_DIR='' CRTOOLS_SCRIPT_ACTION=post-dump sh "$A" >"$T/out" 2>"$T/err"
+	rc=$?
+	check "criu action without CRIU's variables: exit 0" 0 "" "no images directory"
+	criu_action network-lock
+	if [ "$rc" = 0 ] && [ ! -s "$T/err" ]; then
+		ok "criu action: other stages do nothing"
+	else
+		not_ok "criu action: other stages do nothing"
+	fi
+
+	# ---- prefetch on a file system with a page cache ----
+	D=
+	for base in "${NUMAMIG_EXT4_DIR:-}" /var/tmp "$here/../build"; do
+		if [ -z "$base" ] || [ ! -d "$base" ] || [ ! -w "$base" ]; then
+			continue
+		fi
+		D=$(mktemp -d "$base/numamigctl-hc.XXXXXX") || continue
+		dd if=/dev/zero of="$D/f" bs=4096 count=1024 2>/dev/null
+		if "$PC" evict "$D/f" 2>/dev/null && [ "$("$PC" resident "$D/f")" = - ]; then
+			break
+		fi
+		rm -rf "$D"
+		D=
+	done
+	if [ -z "$D" ]; then
+		skip "prefetch tests" "no directory where the page cache can be dropped"
+	else
+		trap 'rm -rf "$T" "$D"' EXIT
+		F=$D/f
+		FAKEDEV_HC="$F=0+64:a,256+64:a,512+8:i;$D/missing=0+10:a" \
+			frun hotcache dump --pid $$ -o "$T/p"
+		"$PC" evict "$F"
+		run hotcache prefetch "$T/p"
+		check "prefetch: exit 0, a missing file counted" 0 "" \
+			"1 of 2 files (1 missing, 0 unreadable), 128 pages requested"
+		check "prefetch: warns about the missing file" 0 "" \
+			"warning: $D/missing: missing, skipped"
+		if [ "$("$PC" resident "$F")" = "0+64,256+64" ] &&
+		   [ "$(report_num read)" = 128 ]; then
+			ok "prefetch: exactly the dumped ranges are cached, 128 read"
+		else
+			not_ok "prefetch: exactly the dumped ranges are cached, 128 read" \
+				"cached: $("$PC" resident "$F")" "$(tail -n 1 "$T/err")"
+		fi
+		run hotcache prefetch "$T/p"
+		if [ "$(report_num "already resident")" = 128 ] &&
+		   [ "$(report_num read)" = 0 ]; then
+			ok "prefetch again: everything already resident, nothing read"
+		else
+			not_ok "prefetch again: everything already resident, nothing read" \
+				"$(tail -n 1 "$T/err")"
+		fi
+		for m in fadvise pread; do
+			"$PC" evict "$F"
+			NUMAMIGCTL_PREFETCH_METHOD=$m run hotcache prefetch "$T/p" --jobs 1
+			if [ "$rc" = 0 ] && [ "$("$PC" resident "$F")" = "0+64,256+64" ]; then
+				ok "prefetch with $m, one job: the dumped ranges are cached"
+			else
+				not_ok "prefetch with $m, one job: the dumped ranges are cached" \
+					"rc=$rc cached: $("$PC" resident "$F")"
+			fi
+		done
+		"$PC" evict "$F"
+		NUMAMIGCTL_PREFETCH_CHUNK_KB=16 run hotcache prefetch "$T/p" --jobs 8
+		if [ "$rc" = 0 ] && [ "$("$PC" resident "$F")" = "0+64,256+64" ] &&
+		   [ "$(report_num read)" = 128 ]; then
+			ok "prefetch with 8 jobs and 16 KiB chunks"
+		else
+			not_ok "prefetch with 8 jobs and 16 KiB chunks" \
+				"rc=$rc cached: $("$PC" resident "$F")"
+		fi
+		# 512 KiB at 1 MiB/s: the second 256 KiB run waits ~0.25 s.
+		"$PC" evict "$F"
+		run hotcache prefetch "$T/p" --rate 1
+		secs=$(sed -n 's/.*; \([0-9]*\.[0-9]*\) s,.*/\1/p' "$T/err")
+		if [ "$rc" = 0 ] && awk "BEGIN { exit !($secs >= 0.2) }"; then
+			ok "prefetch --rate 1 takes its time (${secs} s)"
+		else
+			not_ok "prefetch --rate 1 takes its time" "rc=$rc secs=$secs"
+		fi
+
+		# --root: the dump's paths are looked up under DIR, symlinks
+		# resolved inside it.
+		mkdir -p "$D/root/sub" "$D/root2/sub"
+		dd if=/dev/zero of="$D/root/sub/g" bs=4096 count=16 2>/dev/null
+		"$PC" evict "$D/root/sub/g"
+		ln -s "$D/root/sub/g" "$D/root2/sub/g"
+		FAKEDEV_HC="/sub/g=0+4:a" frun hotcache dump --pid $$ -o "$T/r"
+		run hotcache prefetch "$T/r" --root "$D/root/"
+		if [ "$rc" = 0 ] && [ "$("$PC" resident "$D/root/sub/g")" = "0+4" ]; then
+			ok "prefetch --root DIR reads DIR/path"
+		else
+			not_ok "prefetch --root DIR reads DIR/path" "rc=$rc"
+		fi
+		run hotcache prefetch "$T/r"
+		check "prefetch without --root: every file missing, exit 1" 1 "" \
+			"no file of the dump could be read"
+		run hotcache prefetch "$T/r" --root "$D/root2"
+		check "prefetch --root: an absolute symlink stays inside the root" 1 "" \
+			"root2/sub/g: missing"
+		run hotcache prefetch "$T/r" --root "$D/nonexistent"
+		check_one_error_line "prefetch --root of a missing directory: exit 1" 1 \
+			"cannot open root"
+
+		# Identity: a file that changed since the dump.
+		"$PC" evict "$F"
+		touch -d "2001-01-01" "$F"
+		run hotcache prefetch "$T/p" --verify-identity
+		check "prefetch --verify-identity skips a changed file: exit 1" 1 "" \
+			"$F changed since the dump (mtime), skipped"
+		check "prefetch --verify-identity: counted as changed" 1 "" \
+			"1 changed (skipped)"
+		if [ "$("$PC" resident "$F")" = - ]; then
+			ok "prefetch --verify-identity read nothing of it"
+		else
+			not_ok "prefetch --verify-identity read nothing of it"
+		fi
+		run hotcache prefetch "$T/p"
+		check "prefetch of a changed file without --verify-identity: warning, read" 0 "" \
+			"changed since the dump (mtime): prefetching within its current size"
+		# Shrunk below the second range: only what is left is read.
+		"$PC" evict "$F"
+		truncate -s $((4096 * 100)) "$F"
+		run hotcache prefetch "$T/p"
+		if [ "$rc" = 0 ] && [ "$("$PC" resident "$F")" = "0+64" ] &&
+		   grep -q "size 4194304 -> 409600" "$T/err" &&
+		   grep -q "64 pages requested" "$T/err"; then
+			ok "prefetch of a shrunk file reads only within its size"
+		else
+			not_ok "prefetch of a shrunk file reads only within its size" \
+				"rc=$rc cached: $("$PC" resident "$F")"
+		fi
+
+		# dump --file: the file's cached pages.
+		"$PC" evict "$F"
+		"$PC" read "$F" 3+5 1 40+2 1 >"$T/rd" &
+		rp=$!
+		i=0
+		while [ $i -lt 50 ] && ! grep -q ready "$T/rd"; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill "$rp" 2>/dev/null
+		wait "$rp" 2>/dev/null
+		frun hotcache dump --file "$F" -o "$T/fd"
+		if [ "$rc" = 0 ] && [ "$("$PC" dumped "$T/fd" "$F")" = "3+5,40+2" ] &&
+		   grep -q "hotcache pid=0 fd=[0-9]* flags=1 " "$T/log"; then
+			ok "fake: dump --file passes NUMAMIG_HOTCACHE_FD, lists its pages"
+		else
+			not_ok "fake: dump --file passes NUMAMIG_HOTCACHE_FD, lists its pages" \
+				"rc=$rc: $("$PC" dumped "$T/fd" "$F")"
+		fi
+	fi
+	unset FAKEDEV_LOG
+fi
+
 # ---- against the real module (guest) ----------------------------------
 
 if [ ! -w /dev/numamig ] || [ -n "$NUMAMIGCTL_DEVICE" ]; then
@@ -399,6 +832,12 @@ else
 	fi
 	run cancel "$job"
 	check "live: cancel of a finished job succeeds" 0
+	run hotcache dump --pid $$ --all-resident -o "$T/live.hc"
+	check "live: hotcache dump of this shell" 0 "" "^numamigctl: hotcache dump: "
+	run hotcache show "$T/live.hc"
+	check "live: hotcache show of that dump" 0 "^total: "
+	run hotcache dump --pid 999999999 -o "$T/live.hc"
+	check_one_error_line "live: hotcache dump of a missing process" 1 "No such process"
 
 	# A real cgroup (v2) holding two processes: two jobs, one group.
 	cg=/sys/fs/cgroup/numamigctl-test.$$

@@ -17,18 +17,38 @@
  *   FAKEDEV_FEATURES=N          feature bits the module has (default all)
  *   FAKEDEV_MIGRATE_ERR=ERRNO   MIGRATE fails with this errno
  *   FAKEDEV_ESRCH_PIDS="P,..."  MIGRATE of these pids fails with ESRCH
- *   FAKEDEV_LOG=FILE            append one line per MIGRATE/SET/CANCEL
+ *   FAKEDEV_LOG=FILE            append one line per MIGRATE/SET/CANCEL/
+ *                               HOTCACHE call
  * Time is simulated: every WAIT moves running jobs forward one step.
+ *
+ * HOTCACHE (page-cache dumps) of a pid lists the files of
+ *   FAKEDEV_HC_<pid>, else FAKEDEV_HC = "FILE;FILE;..." where FILE is
+ *   PATH[=S+N:C,S+N:C...][@FLAGS]: ranges of pages (C: a active,
+ *   r referenced, i inactive); without "=", the pages of PATH that are
+ *   really cached (mincore), all active.  FLAGS: o open (default), m
+ *   mapped, d deleted.  A PATH that does not exist gets a made-up identity
+ *   (dev 1, an inode derived from the path).
+ * With NUMAMIG_HOTCACHE_FD the caller's file is dumped, its cached pages
+ * active.
+ *   FAKEDEV_HC_MAXRANGES=N  ranges per record (default 1000): more make
+ *                           CONTINUED records
+ *   FAKEDEV_HC_PERCALL=N    records per call (default: as many as fit), to
+ *                           exercise the cursor
+ *   FAKEDEV_HC_BAD=1        write a malformed record
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <linux/numamig.h>
 
 #define MAX_FJOBS 64
@@ -181,7 +201,7 @@ static int do_api(struct numamig_api *a)
 	}
 	a->api = NUMAMIG_API;
 	a->features = have;
-	a->ioctls = (1ULL << (_NUMAMIG_LOCALITY + 1)) - 1;
+	a->ioctls = (1ULL << (_NUMAMIG_HOTCACHE + 1)) - 1;
 	a->max_jobs = NUMAMIG_MAX_JOBS;
 	handshaken = true;
 	return 0;
@@ -360,6 +380,260 @@ static int do_locality(struct numamig_locality *l)
 	return 0;
 }
 
+/* ---- HOTCACHE ------------------------------------------------------- */
+
+#define HC_MAX_FILES 64
+
+struct hc_ffile {
+	struct numamig_hc_file h;	/* identity, flags */
+	char path[4096];
+	struct numamig_hc_range *r;
+	size_t nr;
+};
+
+static struct hc_ffile hc_files[HC_MAX_FILES];
+static size_t hc_nfiles;
+
+static void hc_reset(void)
+{
+	for (size_t i = 0; i < hc_nfiles; i++)
+		free(hc_files[i].r);
+	hc_nfiles = 0;
+}
+
+static void hc_range(struct hc_ffile *f, __u64 start, __u32 n, __u32 class)
+{
+	f->r = realloc(f->r, (f->nr + 1) * sizeof(*f->r));
+	f->r[f->nr].start = start;
+	f->r[f->nr].npages = n;
+	f->r[f->nr].class = class;
+	f->nr++;
+}
+
+/* The pages of @fd that are really cached, as active runs. */
+static void hc_mincore(struct hc_ffile *f, int fd, __u64 size)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	size_t n = (size + ps - 1) / ps, i = 0;
+	unsigned char *vec;
+	void *m;
+
+	if (!n)
+		return;
+	m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	vec = malloc(n);
+	if (m != MAP_FAILED && vec && mincore(m, size, vec) == 0) {
+		while (i < n) {
+			size_t a;
+
+			if (!(vec[i] & 1)) {
+				i++;
+				continue;
+			}
+			for (a = i; i < n && (vec[i] & 1); i++)
+				;
+			hc_range(f, a, (__u32)(i - a), NUMAMIG_CACHE_ACTIVE);
+		}
+	}
+	if (m != MAP_FAILED)
+		munmap(m, size);
+	free(vec);
+}
+
+static void hc_identity(struct hc_ffile *f, const struct stat *st)
+{
+	f->h.dev = st->st_dev;
+	f->h.ino = st->st_ino;
+	f->h.size = (__u64)st->st_size;
+	f->h.mtime_sec = st->st_mtim.tv_sec;
+	f->h.mtime_nsec = (__u32)st->st_mtim.tv_nsec;
+}
+
+/* One FILE of FAKEDEV_HC (see the top of this file). */
+static void hc_parse_file(char *spec)
+{
+	char *at = strrchr(spec, '@'), *eq = strchr(spec, '=');
+	struct hc_ffile *f;
+	struct stat st;
+
+	if (hc_nfiles == HC_MAX_FILES)
+		return;
+	f = &hc_files[hc_nfiles++];
+	memset(f, 0, sizeof(*f));
+	f->h.flags = NUMAMIG_HC_OPEN;
+	if (at) {
+		*at = '\0';
+		f->h.flags = 0;
+		for (char *c = at + 1; *c; c++)
+			f->h.flags |= *c == 'o' ? NUMAMIG_HC_OPEN :
+				      *c == 'm' ? NUMAMIG_HC_MAPPED :
+				      *c == 'd' ? NUMAMIG_HC_DELETED : 0;
+	}
+	if (eq)
+		*eq = '\0';
+	snprintf(f->path, sizeof(f->path), "%s%s", spec,
+		 f->h.flags & NUMAMIG_HC_DELETED ? " (deleted)" : "");
+	if (stat(spec, &st) == 0) {
+		hc_identity(f, &st);
+	} else {
+		/* Made up, the same for the same path (FNV-1a). */
+		f->h.ino = 14695981039346656037ULL;
+		for (const char *c = spec; *c; c++)
+			f->h.ino = (f->h.ino ^ (unsigned char)*c) * 1099511628211ULL;
+		f->h.dev = 1;
+		f->h.size = 1 << 20;
+		f->h.mtime_sec = 1;
+	}
+	if (eq) {
+		char *tok, *save = NULL;
+
+		for (tok = strtok_r(eq + 1, ",", &save); tok;
+		     tok = strtok_r(NULL, ",", &save)) {
+			unsigned long long a = 0, n = 0;
+			char c = 'a';
+
+			if (sscanf(tok, "%llu+%llu:%c", &a, &n, &c) >= 2)
+				hc_range(f, a, (__u32)n, c == 'r' ? NUMAMIG_CACHE_REFERENCED :
+					 c == 'i' ? NUMAMIG_CACHE_INACTIVE :
+					 NUMAMIG_CACHE_ACTIVE);
+		}
+	} else {
+		int fd = open(spec, O_RDONLY);
+
+		if (fd >= 0) {
+			hc_mincore(f, fd, f->h.size);
+			close(fd);
+		}
+	}
+}
+
+static void hc_load(__s32 pid)
+{
+	char name[32], *copy, *tok, *save = NULL;
+	const char *env;
+
+	hc_reset();
+	snprintf(name, sizeof(name), "FAKEDEV_HC_%d", pid);
+	env = getenv(name);
+	if (!env)
+		env = getenv("FAKEDEV_HC");
+	if (!env)
+		return;
+	copy = strdup(env);
+	for (tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save))
+		hc_parse_file(tok);
+	free(copy);
+}
+
+static int hc_load_fd(int fd)
+{
+	struct hc_ffile *f;
+	char link[64];
+	struct stat st;
+	ssize_t n;
+
+	hc_reset();
+	if (fstat(fd, &st) < 0)
+		return EBADF;
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	f = &hc_files[hc_nfiles++];
+	memset(f, 0, sizeof(*f));
+	f->h.flags = NUMAMIG_HC_OPEN;
+	hc_identity(f, &st);
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, f->path, sizeof(f->path) - 1);
+	if (n < 0)
+		n = 0;
+	f->path[n] = '\0';
+	hc_mincore(f, fd, f->h.size);
+	return 0;
+}
+
+static unsigned long env_ul(const char *name, unsigned long def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtoul(v, NULL, 0) : def;
+}
+
+static int do_hotcache(struct numamig_hotcache *hc)
+{
+	unsigned long maxr = env_ul("FAKEDEV_HC_MAXRANGES", 1000);
+	unsigned long percall = env_ul("FAKEDEV_HC_PERCALL", ~0UL);
+	char *buf = (char *)(unsigned long)hc->buf_ptr;
+	__u64 fileno = hc->cursor[0], ri = hc->cursor[1], off = 0;
+	__u32 written = 0;
+	int err;
+
+	if (hc->flags & ~NUMAMIG_HOTCACHE_FLAGS_ALL ||
+	    !zero(hc->reserved, sizeof(hc->reserved)) ||
+	    hc->buf_size < NUMAMIG_HOTCACHE_MIN_BUF || !hc->buf_ptr)
+		return EINVAL;
+	if (hc->flags & NUMAMIG_HOTCACHE_FD) {
+		if (hc->pid || hc->fd < 0)
+			return EINVAL;
+		if (fcntl(hc->fd, F_GETFD) < 0)
+			return EBADF;
+	} else if (hc->pid <= 0 || hc->fd) {
+		return EINVAL;
+	}
+	if (!(hc->flags & NUMAMIG_HOTCACHE_FD) &&
+	    pid_listed(getenv("FAKEDEV_ESRCH_PIDS"), hc->pid))
+		return ESRCH;
+	logf_("hotcache pid=%d fd=%d flags=%llx cursor=%llu,%llu", hc->pid,
+	      hc->fd,
+	      (unsigned long long)hc->flags, (unsigned long long)fileno,
+	      (unsigned long long)ri);
+	if (hc->flags & NUMAMIG_HOTCACHE_FD) {
+		err = hc_load_fd(hc->fd);
+		if (err)
+			return err;
+	} else {
+		hc_load(hc->pid);
+	}
+	if (fileno > hc_nfiles || (fileno < hc_nfiles && ri > hc_files[fileno].nr))
+		return EINVAL;	/* not a cursor we handed out */
+	while (fileno < hc_nfiles && written < percall) {
+		struct hc_ffile *f = &hc_files[fileno];
+		size_t plen = strlen(f->path) + 1, pal = (plen + 7) & ~7UL;
+		size_t left = f->nr - ri, n = left < maxr ? left : maxr, rec;
+		struct numamig_hc_file h = f->h;
+
+		if (hc->buf_size - off < sizeof(h) + pal + sizeof(*f->r))
+			break;
+		if (n > (hc->buf_size - off - sizeof(h) - pal) / sizeof(*f->r))
+			n = (hc->buf_size - off - sizeof(h) - pal) / sizeof(*f->r);
+		rec = sizeof(h) + pal + n * sizeof(*f->r);
+		h.rec_size = (__u32)rec;
+		h.path_len = (__u32)plen;
+		h.nr_ranges = n;
+		for (size_t k = 0; k < n; k++)
+			h.pages[f->r[ri + k].class] += f->r[ri + k].npages;
+		if (ri + n < f->nr)
+			h.flags |= NUMAMIG_HC_CONTINUED;
+		if (getenv("FAKEDEV_HC_BAD"))
+			h.rec_size += 8;	/* claims more than it holds */
+		memcpy(buf + off, &h, sizeof(h));
+		memset(buf + off + sizeof(h), 0, pal);
+		memcpy(buf + off + sizeof(h), f->path, plen);
+		memcpy(buf + off + sizeof(h) + pal, f->r + ri, n * sizeof(*f->r));
+		off += rec;
+		written++;
+		ri += n;
+		if (ri == f->nr) {
+			fileno++;
+			ri = 0;
+		}
+	}
+	hc->cursor[0] = fileno;
+	hc->cursor[1] = ri;
+	hc->bytes = off;
+	hc->nr_files = written;
+	hc->done = fileno >= hc_nfiles;
+	return 0;
+}
+
 static int dispatch(unsigned long cmd, void *arg)
 {
 	if (!loaded)
@@ -376,6 +650,7 @@ static int dispatch(unsigned long cmd, void *arg)
 	case NUMAMIG_IOC_SET:		return do_set(arg);
 	case NUMAMIG_IOC_WAIT:		return do_wait(arg);
 	case NUMAMIG_IOC_LOCALITY:	return do_locality(arg);
+	case NUMAMIG_IOC_HOTCACHE:	return do_hotcache(arg);
 	default:			return ENOTTY;
 	}
 }
