@@ -660,7 +660,9 @@ static int numamig_walk_phase(struct numamig_run *run, int *error)
 			numamig_flush_hot(run);
 			run->st.batches++;
 			numamig_run_publish(run);
-			numamig_throttle(run, 0);
+			/* No sleep after the very last batch. */
+			if (!run->walk_done || run->rem_head < run->rem.nr)
+				numamig_throttle(run, 0);
 		} else {
 			numamig_run_publish(run);
 			cond_resched();
