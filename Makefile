@@ -75,6 +75,7 @@ deps:
 
 check: deps
 	$(MAKE) all
+	$(MAKE) -C userland check
 	NODES=$(NODES) selftests/vm/check.sh
 
 demo: deps

@@ -66,7 +66,7 @@ static long numamig_ioctl_api(struct numamig_file *nf,
 		return -EFAULT;
 	if (!ok)
 		return -EINVAL;
-	nf->api_done = true;
+	WRITE_ONCE(nf->api_done, true);
 	return 0;
 }
 
@@ -313,7 +313,7 @@ static long numamig_ioctl_hotcache(struct numamig_hotcache __user *arg)
 	if (req.flags & ~NUMAMIG_HOTCACHE_FLAGS_ALL ||
 	    !numamig_zero(req.reserved, sizeof(req.reserved)) ||
 	    req.buf_size < NUMAMIG_HOTCACHE_MIN_BUF ||
-	    (by_fd ? req.pid || req.fd < 0 : req.fd || req.pid <= 0) ||
+	    (by_fd ? req.pid : req.fd || req.pid <= 0) ||
 	    (by_fd && req.cursor[0] > 1))
 		return -EINVAL;
 	ret = numamig_hotcache(&req);
@@ -378,6 +378,13 @@ static long numamig_ioctl(struct file *file, unsigned int cmd,
 	}
 }
 
+/**
+ * numamig_open() - open /dev/numamig: a file starts without a handshake
+ * @inode: the device inode.
+ * @file:  the new file.
+ *
+ * Return: 0 or -ENOMEM.
+ */
 static int numamig_open(struct inode *inode, struct file *file)
 {
 	struct numamig_file *nf;
@@ -389,6 +396,13 @@ static int numamig_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/**
+ * numamig_release() - close /dev/numamig; jobs live on (they are global)
+ * @inode: the device inode.
+ * @file:  the file.
+ *
+ * Return: 0.
+ */
 static int numamig_release(struct inode *inode, struct file *file)
 {
 	kfree(file->private_data);

@@ -347,13 +347,13 @@ int numamig_job_wait(struct numamig_job *job, u64 timeout_ms, u32 *state)
 	long left;
 	int ret = 0;
 
-	if (timeout_ms == U64_MAX) {
+	/* Beyond UINT_MAX ms (49 days) msecs_to_jiffies() cannot count. */
+	if (timeout_ms >= UINT_MAX) {
 		if (wait_event_interruptible(job->done_wq,
 					     numamig_job_finished(job)))
 			ret = -EINTR;
 	} else if (timeout_ms) {
-		/* msecs_to_jiffies() caps at MAX_JIFFY_OFFSET itself. */
-		unsigned int ms = min_t(u64, timeout_ms, UINT_MAX);
+		unsigned int ms = timeout_ms;
 
 		left = wait_event_interruptible_timeout(job->done_wq,
 							numamig_job_finished(job),

@@ -11,6 +11,8 @@
 #include "numamig.h"
 #include "numamig_compat.h"
 
+#define NUMAMIG_LOCALITY_STEP	(64UL << 20)	/* VA per lock check */
+
 struct numamig_locality_ctx {
 	struct numamig_locality *loc;
 	bool since_clear;
@@ -46,7 +48,7 @@ int numamig_locality(struct numamig_locality *loc)
 	unsigned int flags = NUMAMIG_WALK_ANON_ONLY;
 	struct vm_area_struct *vma;
 	struct mm_struct *mm;
-	unsigned long addr = 0;
+	unsigned long addr = 0, end;
 	int ret;
 
 	ret = numamig_target_mm(loc->pid, false, &mm);
@@ -63,16 +65,21 @@ int numamig_locality(struct numamig_locality *loc)
 	if (ret)
 		goto out_put;
 	while ((vma = find_vma(mm, addr))) {
+		addr = max(addr, vma->vm_start);
+		end = min(vma->vm_end, addr + NUMAMIG_LOCALITY_STEP);
 		if (numamig_vma_migratable(vma))
-			numamig_walk_range(mm, vma->vm_start, vma->vm_end,
-					   flags, numamig_locality_page, &ctx,
-					   NULL);
-		addr = vma->vm_end;
+			numamig_walk_range(mm, addr, end, flags,
+					   numamig_locality_page, &ctx, NULL);
+		addr = end;
 		if (fatal_signal_pending(current)) {
 			ret = -EINTR;
 			break;
 		}
-		cond_resched();
+		if (mmap_lock_is_contended(mm) || need_resched()) {
+			mmap_read_unlock(mm);
+			cond_resched();
+			mmap_read_lock(mm);
+		}
 	}
 	mmap_read_unlock(mm);
 	if (ctx.since_clear)

@@ -83,7 +83,7 @@ static int numamig_addrs_reserve(struct numamig_addrs *a, size_t want)
 		return 0;
 	while (cap < a->nr + want)
 		cap *= 2;
-	addr = kvmalloc_array(cap, sizeof(*addr), GFP_KERNEL);
+	addr = kvmalloc_array(cap, sizeof(*addr), GFP_KERNEL | __GFP_NOWARN);
 	if (!addr)
 		return -ENOMEM;
 	if (a->nr)
@@ -206,7 +206,21 @@ static unsigned int numamig_prepare_span(struct numamig_run *run,
 			run->st.skipped[NUMAMIG_SKIP_SWAPPED]++;
 			continue;
 		}
-		if (page_to_nid(spage) == run->job->dst)
+		/*
+		 * The page is locked now, so these hold.  The address may map
+		 * page cache by now (MADV_DONTNEED, then a read): never move
+		 * that here.  A page under writeback (swap-out) would BUG in
+		 * migrate_folio().
+		 */
+		if (!folio_test_anon(page_folio(spage))) {
+			run->st.skipped[NUMAMIG_SKIP_FILE]++;
+			continue;
+		}
+		if (folio_test_writeback(page_folio(spage))) {
+			run->st.skipped[NUMAMIG_SKIP_PINNED]++;
+			continue;
+		}
+		if (!node_isset(page_to_nid(spage), run->job->src))
 			continue;	/* NUMA balancing was faster */
 		dpage = run->dpages[i];
 		run->dpages[i] = NULL;
@@ -382,7 +396,7 @@ static int numamig_collect_page(const struct numamig_pte_info *info,
 	run->st.pages_scanned += info->nr;
 	if (info->referenced)
 		run->st.pages_referenced += info->nr;
-	if (!run->move_shared && numamig_page_mapcount(info->page) > 1) {
+	if (!run->move_shared && numamig_page_shared(info->page)) {
 		run->st.skipped[NUMAMIG_SKIP_SHARED] += info->nr;
 		return 0;
 	}
@@ -499,7 +513,7 @@ static void numamig_sample_window(struct numamig_run *run)
 {
 	struct mm_struct *mm = run->mm;
 	struct vm_area_struct *vma;
-	unsigned long addr = 0;
+	unsigned long addr = 0, end;
 	unsigned int window;
 
 	if (!mmget_not_zero(mm)) {
@@ -509,12 +523,14 @@ static void numamig_sample_window(struct numamig_run *run)
 	mmap_read_lock(mm);
 	while ((vma = find_vma(mm, addr)) &&
 	       !numamig_job_should_stop(run->job)) {
+		addr = max(addr, vma->vm_start);
+		end = min(vma->vm_end, addr + NUMAMIG_STEP_BYTES);
 		if (numamig_vma_migratable(vma))
-			numamig_walk_range(mm, vma->vm_start, vma->vm_end,
+			numamig_walk_range(mm, addr, end,
 					   NUMAMIG_WALK_CLEAR_YOUNG |
 					   NUMAMIG_WALK_ANON_ONLY,
 					   numamig_nop_page, NULL, NULL);
-		addr = vma->vm_end;
+		addr = end;
 		if (mmap_lock_is_contended(mm) || need_resched()) {
 			mmap_read_unlock(mm);
 			cond_resched();

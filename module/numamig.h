@@ -17,7 +17,8 @@
 /**
  * struct numamig_job - one migration of one mm to one node
  * @list:     entry in the registry; protected by numamig_jobs_lock.
- * @ref:      users: the registry holds one, each ioctl in flight one.
+ * @ref:      users: the registry holds one, each ioctl in flight one.  The
+ *            thread holds none: release joins it with kthread_stop().
  * @id:       job id, set once by the registry, then read-only.
  * @thread:   the job's kthread (a task reference is held).
  * @mm:       the target's mm, held with mmgrab(): the address space itself

@@ -54,15 +54,16 @@ static inline void numamig_flush_tlb_mm(struct mm_struct *mm)
 #endif
 
 /*
- * How many page tables map this page (its folio on 6.12).  6.1 has no
- * exported folio_mapcount(); 6.12 has no page_mapcount().
+ * Is this anonymous page mapped by another process too (fork, KSM)?  6.1
+ * counts mappings per page; 6.12 only per folio, where a PTE-mapped THP
+ * has one mapping per page, so it asks the folio's own estimate.
  */
-static inline int numamig_page_mapcount(struct page *page)
+static inline bool numamig_page_shared(struct page *page)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
-	return folio_mapcount(page_folio(page));
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+	return folio_likely_mapped_shared(page_folio(page));
 #else
-	return page_mapcount(page);
+	return page_mapcount(page) > 1;
 #endif
 }
 

@@ -93,32 +93,44 @@ static int numamig_walk_pte(pte_t *ptep, unsigned long addr, void *data)
 	return ctx->fn(&info, ctx->data);
 }
 
-/* Report a huge PMD as one unit of HPAGE_PMD_NR pages. */
-static int numamig_walk_thp(struct mm_struct *mm, pmd_t *pmdp, pmd_t pmdval,
-			    unsigned long addr, struct numamig_walk_ctx *ctx)
+/*
+ * Report the part of a huge PMD inside [start, end) as one unit.  Under
+ * the PMD lock, so the THP cannot be zapped and freed while we look.
+ */
+static int numamig_walk_thp(struct mm_struct *mm, pmd_t *pmdp,
+			    unsigned long start, unsigned long end,
+			    struct numamig_walk_ctx *ctx)
 {
+	unsigned long pmd_start = start & HPAGE_PMD_MASK;
 	struct numamig_pte_info info;
 	spinlock_t *ptl;	/* the PMD's lock: guards *pmdp */
+	pmd_t pmdval;
 
+	ptl = pmd_lock(mm, pmdp);
+	pmdval = *pmdp;
+	if (!pmd_trans_huge(pmdval)) {	/* split meanwhile: next time */
+		spin_unlock(ptl);
+		return 0;
+	}
 	info.page = pmd_page(pmdval);
 	/* The huge zero page is not anonymous: nothing to move there. */
-	if (!folio_test_anon(page_folio(info.page)))
+	if (!folio_test_anon(page_folio(info.page))) {
+		spin_unlock(ptl);
 		return 0;
-	info.addr = addr;
+	}
+	info.addr = start;
 	info.anon = true;
 	info.nid = page_to_nid(info.page);
-	info.nr = HPAGE_PMD_NR;
+	info.nr = (min(end, pmd_start + HPAGE_PMD_SIZE) - start) >> PAGE_SHIFT;
 	info.thp = true;
 	info.young = pmd_young(pmdval);
-	if (ctx->flags & NUMAMIG_WALK_CLEAR_YOUNG) {
-		/* Same atomic bit as in a PTE (x86), under the PMD lock. */
-		ptl = pmd_lock(mm, pmdp);
-		if (pmd_trans_huge(*pmdp))
-			info.young = test_and_clear_bit(_PAGE_BIT_ACCESSED,
-							(unsigned long *)pmdp);
-		spin_unlock(ptl);
-	}
+	if (ctx->flags & NUMAMIG_WALK_CLEAR_YOUNG)
+		/* Same atomic bit as in a PTE (x86). */
+		info.young = test_and_clear_bit(_PAGE_BIT_ACCESSED,
+						(unsigned long *)pmdp);
 	info.referenced = info.young || numamig_page_referenced(info.page);
+	spin_unlock(ptl);
+	/* Flags and node only from here: a stale view is harmless. */
 	return ctx->fn(&info, ctx->data);
 }
 
@@ -134,8 +146,8 @@ static int numamig_walk_thp(struct mm_struct *mm, pmd_t *pmdp, pmd_t pmdval,
  * @not_present: if not NULL, increased by the non-present PTEs seen
  *               (swapped out, migration entries).
  *
- * A THP is reported at its PMD-aligned address even when @start lies
- * inside it; callers that resume mid-PMD must expect that.
+ * A THP is reported as one unit, clipped to [@start, @end).
+ * @fn must return 0 or a positive value.
  *
  * Return: 0, or the first non-zero value returned by @fn.
  */
@@ -161,8 +173,7 @@ int numamig_walk_range(struct mm_struct *mm, unsigned long start,
 		if (pmd_none(pmdval))
 			continue;
 		if (pmd_trans_huge(pmdval)) {
-			ret = numamig_walk_thp(mm, pmdp, pmdval,
-					       addr & HPAGE_PMD_MASK, &ctx);
+			ret = numamig_walk_thp(mm, pmdp, addr, next, &ctx);
 		} else if (!pmd_present(pmdval) || pmd_bad(pmdval)) {
 			/* A THP being migrated or split right now. */
 			ctx.not_present += (next - addr) >> PAGE_SHIFT;
@@ -171,6 +182,13 @@ int numamig_walk_range(struct mm_struct *mm, unsigned long start,
 							   next - addr,
 							   numamig_walk_pte,
 							   &ctx);
+			/*
+			 * Callbacks only return >= 0: a negative value means
+			 * the table went away under us (6.5+ retracts file
+			 * tables without mmap_lock).  Skip this PMD.
+			 */
+			if (ret < 0)
+				ret = 0;
 		}
 		if (ret)
 			break;
@@ -196,7 +214,8 @@ bool numamig_vma_migratable(struct vm_area_struct *vma)
 	if (vma->vm_flags & (VM_SHARED | VM_HUGETLB | VM_IO | VM_PFNMAP |
 			     VM_MIXEDMAP))
 		return false;
-	return vma_is_anonymous(vma) || vma->vm_file;
+	/* A private file mapping never written to has no anon_vma. */
+	return vma_is_anonymous(vma) || (vma->vm_file && vma->anon_vma);
 }
 
 /**

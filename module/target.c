@@ -14,16 +14,25 @@
 #include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/proc_fs.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include "numamig.h"
 
-/* Let procfs run the ptrace-read check for the current caller. */
-static int numamig_ptrace_check(pid_t pid)
+/*
+ * Let procfs run the ptrace-read check for the current caller, on the
+ * process that @pid names now (@want).  The /proc we open must belong to
+ * the caller's pid namespace and still name @want afterwards, so the check
+ * and the lookup cannot land on different processes (pid reuse, a /proc of
+ * another namespace).
+ */
+static int numamig_ptrace_check(pid_t pid, struct pid *want)
 {
 	char path[32];
 	struct file *file;
+	bool same;
 
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
 	file = filp_open(path, O_RDONLY, 0);
@@ -38,8 +47,13 @@ static int numamig_ptrace_check(pid_t pid)
 			return PTR_ERR(file);
 		}
 	}
+	same = proc_pid_ns(file_inode(file)->i_sb) ==
+	       task_active_pid_ns(current);
 	filp_close(file, NULL);
-	return 0;
+	rcu_read_lock();
+	same = same && find_vpid(pid) == want;
+	rcu_read_unlock();
+	return same ? 0 : -ESRCH;
 }
 
 /* Same user as the caller (real or effective), as migrate_pages(2) had it. */
@@ -85,35 +99,47 @@ static struct task_struct *numamig_live_thread(struct task_struct *leader)
  *         exited), with a reference (put_task_struct() it).
  *
  * Context: process context of the ioctl caller; may sleep.
- * Return: 0; -EINVAL for @pid <= 0; -ESRCH when there is no such process;
+ * Return: 0; -EINVAL for @pid <= 0; -ESRCH when there is no such process
+ * (or /proc is not mounted in the caller's root for its pid namespace);
  * -EPERM when the caller may not ptrace-read the target, or the target
  * belongs to another user and the caller lacks CAP_SYS_NICE.
  */
 int numamig_target_task(pid_t pid, struct task_struct **taskp)
 {
 	struct task_struct *task;
+	struct pid *want;
 	int ret;
 
 	if (pid <= 0)
 		return -EINVAL;
-	ret = numamig_ptrace_check(pid);
-	if (ret)
-		return ret;
-
 	rcu_read_lock();
-	task = numamig_live_thread(pid_task(find_vpid(pid), PIDTYPE_PID));
+	want = get_pid(find_vpid(pid));
+	rcu_read_unlock();
+	if (!want)
+		return -ESRCH;
+	ret = numamig_ptrace_check(pid, want);
+	if (ret)
+		goto out_put_pid;
+
+	ret = -ESRCH;
+	rcu_read_lock();
+	task = numamig_live_thread(pid_task(want, PIDTYPE_PID));
 	if (task)
 		get_task_struct(task);
 	rcu_read_unlock();
 	if (!task)
-		return -ESRCH;
+		goto out_put_pid;
 
 	if (!numamig_same_user(task) && !capable(CAP_SYS_NICE)) {
 		put_task_struct(task);
-		return -EPERM;
+		ret = -EPERM;
+		goto out_put_pid;
 	}
 	*taskp = task;
-	return 0;
+	ret = 0;
+out_put_pid:
+	put_pid(want);
+	return ret;
 }
 
 /**

@@ -111,7 +111,9 @@ enum numamig_policy {
  * The eager policy ignores @batch_pages, @sleep_ms and @cpu_pct.
  *
  * Errors: EINVAL (bad field, as above; pid <= 0), ESRCH (no such process,
- * or it has no mm: a kernel thread or a zombie), EPERM (the caller may not
+ * or it has no mm: a kernel thread or a zombie; also when the caller's
+ * root has no /proc of its pid namespace, which the rights check uses),
+ * EPERM (the caller may not
  * ptrace-read the target; the target belongs to another user and the
  * caller lacks CAP_SYS_NICE; MOVE_SHARED without CAP_SYS_NICE), ENODEV
  * (@dst_node offline or without memory), EBUSY (NUMAMIG_MAX_JOBS jobs are
@@ -281,7 +283,8 @@ struct numamig_throttle {
 /**
  * struct numamig_wait - wait for a job to finish (NUMAMIG_IOC_WAIT)
  * @job_id:     (in) the job.
- * @timeout_ms: (in) 0 = do not block, ~0ULL = no timeout.
+ * @timeout_ms: (in) 0 = do not block; 0xffffffff (about 49 days) or
+ *              more = no timeout.
  * @flags:      (in) must be zero.
  * @state:      (out) the job's state when the call returned.
  * @__pad:      must be zero.
@@ -448,7 +451,7 @@ struct numamig_hc_range {
  * zombie) has no files or mappings left: its dump is empty and done.
  *
  * Errors: EINVAL (fields), EFAULT, ESRCH/EPERM as NUMAMIG_IOC_MIGRATE,
- * EBADF (@fd is not open), ENOMEM.
+ * EBADF (@fd is not open, negative included), ENOMEM.
  */
 struct numamig_hotcache {
 	__u64 flags;
