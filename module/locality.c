@@ -75,11 +75,7 @@ int numamig_locality(struct numamig_locality *loc)
 			ret = -EINTR;
 			break;
 		}
-		if (mmap_lock_is_contended(mm) || need_resched()) {
-			mmap_read_unlock(mm);
-			cond_resched();
-			mmap_read_lock(mm);
-		}
+		numamig_mmap_yield(mm);
 	}
 	mmap_read_unlock(mm);
 	if (ctx.since_clear)

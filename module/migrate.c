@@ -347,11 +347,7 @@ static size_t numamig_migrate_list(struct numamig_run *run,
 		n = numamig_span_len(addr + i, nr - i, limit);
 		numamig_migrate_span(run, vma, addr[i], n, hot);
 		i += n;
-		if (mmap_lock_is_contended(mm) || need_resched()) {
-			mmap_read_unlock(mm);
-			cond_resched();
-			mmap_read_lock(mm);
-		}
+		numamig_mmap_yield(mm);
 	}
 	mmap_read_unlock(mm);
 	mmput(mm);
@@ -531,11 +527,7 @@ static void numamig_sample_window(struct numamig_run *run)
 					   NUMAMIG_WALK_ANON_ONLY,
 					   numamig_nop_page, NULL, NULL);
 		addr = end;
-		if (mmap_lock_is_contended(mm) || need_resched()) {
-			mmap_read_unlock(mm);
-			cond_resched();
-			mmap_read_lock(mm);
-		}
+		numamig_mmap_yield(mm);
 	}
 	mmap_read_unlock(mm);
 	numamig_flush_tlb_mm(mm);
@@ -630,11 +622,7 @@ static int numamig_severe_recheck(struct numamig_run *run)
 				   NUMAMIG_WALK_CLEAR_YOUNG | NUMAMIG_WALK_ANON_ONLY,
 				   numamig_recheck_page, &rc, NULL);
 		i += n;
-		if (mmap_lock_is_contended(mm) || need_resched()) {
-			mmap_read_unlock(mm);
-			cond_resched();
-			mmap_read_lock(mm);
-		}
+		numamig_mmap_yield(mm);
 	}
 	mmap_read_unlock(mm);
 	numamig_flush_tlb_mm(mm);

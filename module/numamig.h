@@ -120,6 +120,7 @@ int numamig_walk_range(struct mm_struct *mm, unsigned long start,
 		       unsigned long *not_present);
 bool numamig_vma_migratable(struct vm_area_struct *vma);
 int numamig_vma_skip_reason(struct vm_area_struct *vma);
+void numamig_mmap_yield(struct mm_struct *mm);
 
 /* target.c: who may be targeted */
 int numamig_target_task(pid_t pid, struct task_struct **taskp);

@@ -13,6 +13,7 @@
 #define pr_fmt(fmt) "numamig: " fmt
 
 #include <linux/mm.h>
+#include <linux/mmap_lock.h>
 #include <linux/huge_mm.h>
 #include <linux/hugetlb.h>
 #include <linux/page-flags.h>
@@ -235,4 +236,21 @@ int numamig_vma_skip_reason(struct vm_area_struct *vma)
 	if (vma->vm_file)
 		return NUMAMIG_SKIP_FILE;
 	return NUMAMIG_SKIP_SPECIAL;	/* [vdso], [vvar] and the like */
+}
+
+/**
+ * numamig_mmap_yield() - let mmap writers and the scheduler in
+ * @mm: an mm whose mmap_read_lock the caller holds.
+ *
+ * Long walks call this between steps: the target's own mmap()/munmap()
+ * must not wait behind us, and 6.1 queues its page faults behind them.
+ * VMA pointers are stale afterwards: look them up again.
+ */
+void numamig_mmap_yield(struct mm_struct *mm)
+{
+	if (mmap_lock_is_contended(mm) || need_resched()) {
+		mmap_read_unlock(mm);
+		cond_resched();
+		mmap_read_lock(mm);
+	}
 }
