@@ -15,6 +15,7 @@ enum {
 	OPT_PID = 256, OPT_CGROUP, OPT_TO, OPT_FROM, OPT_POLICY, OPT_BATCH,
 	OPT_SLEEP, OPT_CPU, OPT_WAIT, OPT_JSON, OPT_CLEAR, OPT_FILE, OPT_SYNC,
 	OPT_ALL_RESIDENT, OPT_ROOT, OPT_JOBS, OPT_RATE, OPT_VERIFY_IDENTITY,
+	OPT_CONTAINER, OPT_INTERVAL, OPT_COUNT,
 };
 
 /*
@@ -55,5 +56,7 @@ int finish_stdout(void);
 /* Subcommands that live in their own file. */
 int cmd_migrate(int argc, char **argv);
 int cmd_hotcache(int argc, char **argv);
+int cmd_move(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 #endif

@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/stat.h>
+
+#include <numa.h>
 
 #include "args.h"
 #include "cgroup.h"
@@ -260,6 +263,40 @@ static void migrate_error(int err, pid_t pid, unsigned int node)
 	nm_err(err, hint, "migrate pid %d to node %u", pid, node);
 }
 
+/*
+ * Automatic NUMA balancing moves pages towards the CPUs that touch them:
+ * memory moved away from where the target runs is pulled back.  Say so
+ * when the target may run only outside the destination node.
+ */
+static void warn_balancing(pid_t pid, unsigned int node)
+{
+	struct bitmask *cpus;
+	cpu_set_t set;
+	bool inside = false;
+	FILE *f;
+	int on = 0;
+
+	f = fopen("/proc/sys/kernel/numa_balancing", "re");
+	if (!f)
+		return;
+	if (fscanf(f, "%d", &on) != 1)
+		on = 0;
+	fclose(f);
+	if (!on || sched_getaffinity(pid, sizeof(set), &set) < 0)
+		return;
+	cpus = numa_allocate_cpumask();
+	if (!cpus)
+		return;
+	if (numa_node_to_cpus((int)node, cpus) == 0) {
+		for (unsigned int c = 0; c < cpus->size && c < CPU_SETSIZE; c++)
+			inside |= numa_bitmask_isbitset(cpus, c) && CPU_ISSET(c, &set);
+		if (!inside && numa_bitmask_weight(cpus))
+			nm_warn("NUMA balancing is on and pid %d runs only on CPUs outside node %u: it may pull the memory back (use 'numamigctl move', or move its CPUs too)",
+				pid, node);
+	}
+	numa_free_cpumask(cpus);
+}
+
 /* Start a job per target.  Return: jobs started; *failed on any error. */
 static size_t migrate_start(struct nmctl_dev *dev, const struct migrate_args *a,
 			    const pid_t *pids, size_t n, __u64 group,
@@ -336,6 +373,8 @@ int cmd_migrate(int argc, char **argv)
 		return ret;
 	if (nmctl_open(&dev, a.req.cpu_pct ? NUMAMIG_FEATURE_CPU_BUDGET : 0) < 0)
 		return EXIT_FAIL;
+	if (a.pid)
+		warn_balancing(a.pid, a.req.dst_node);
 	if (migrate_targets(&a, &pids, &n, &group) < 0) {
 		nmctl_close(&dev);
 		return EXIT_FAIL;

@@ -15,6 +15,8 @@
 
 #include "cli.h"
 #include "json.h"
+#include "move.h"
+#include "movestate.h"
 #include "msg.h"
 #include "nmctl_ioctl.h"
 #include "show.h"
@@ -38,10 +40,15 @@ static const char usage_main[] =
 "Commands:\n"
 " migrate (--pid PID | --cgroup DIR) --to NODE [options]\n"
 "                     start migrating; prints the job id(s)\n"
-" status [JOB]        show one job, or every job, in detail\n"
-" list                one line per job\n"
-" cancel JOB          stop a job\n"
-" wait JOB            block until a job has finished\n"
+" move (--cgroup DIR | --container ID) --to NODE [options]\n"
+"                     move a whole container: CPUs, memory, cpuset\n"
+"                     files; prints the move id (mN)\n"
+" top [--cgroup DIR ... | --container ID ... | -p PID ...]\n"
+"                     memory and hot memory per node, moves in flight\n"
+" status [JOB|MOVE]   show one job or move, or every job, in detail\n"
+" list                one line per move and job\n"
+" cancel JOB|MOVE     stop a job, or a whole move\n"
+" wait JOB|MOVE       block until a job or move has finished\n"
 " set JOB [options]   change the throttle of a running job\n"
 " locality --pid PID  pages of a process per node, and referenced pages\n"
 " hotcache dump|show|prefetch|diff\n"
@@ -57,11 +64,13 @@ static const char usage_main[] =
 
 static const char usage_status[] =
 "Usage:\n"
-" numamigctl status [JOB] [--json]\n"
+" numamigctl status [JOB|MOVE] [--json]\n"
 "\n"
 "Show a job (or every job the module holds) in detail: state, throttle,\n"
 "pages scanned/referenced/queued/migrated/failed/remaining, skipped pages\n"
-"by reason, THP splits, batches, elapsed, CPU and sleep time.\n"
+"by reason, THP splits, batches, elapsed, CPU and sleep time.  For a move\n"
+"(mN): its state, cgroup, cpuset files before and now, totals, and one\n"
+"line per process.\n"
 "\n"
 "Options:\n"
 "     --json            print JSON (an object for JOB, else {\"jobs\":[...]})\n"
@@ -71,9 +80,11 @@ static const char usage_list[] =
 "Usage:\n"
 " numamigctl list [--json]\n"
 "\n"
-"One line per job, oldest first.\n"
+"One line per move (mN), with its jobs indented under it, then one line\n"
+"per other job, oldest first.\n"
 "Columns: JOB PID STATE POLICY TO MIGRATED QUEUED ELAPSED\n"
-"(MIGRATED and QUEUED in pages).\n"
+"(MIGRATED and QUEUED in pages).  --json: an array of job objects and\n"
+"move objects ({\"move\":\"mN\",...,\"jobs\":[...]}).\n"
 "\n"
 "Options:\n"
 "     --json            print a JSON array\n"
@@ -81,21 +92,22 @@ static const char usage_list[] =
 
 static const char usage_cancel[] =
 "Usage:\n"
-" numamigctl cancel JOB\n"
+" numamigctl cancel JOB|MOVE\n"
 "\n"
 "Stop a job; pages already moved stay where they are.  Cancelling a\n"
-"finished job succeeds and changes nothing.\n"
+"finished job succeeds and changes nothing.  A move (mN), or any job of\n"
+"one, is stopped as a whole and its cpuset files are put back.\n"
 "\n"
 "Options:\n"
 " -h, --help            display this help\n";
 
 static const char usage_wait[] =
 "Usage:\n"
-" numamigctl wait JOB\n"
+" numamigctl wait JOB|MOVE\n"
 "\n"
-"Block until JOB has finished, then print its status.  Exit status 0 when\n"
-"it is done (or its process exited: a warning), 1 when it failed or was\n"
-"cancelled.\n"
+"Block until JOB (or move mN) has finished, then print its status.  Exit\n"
+"status 0 when it is done (or its process exited: a warning), 1 when it\n"
+"failed or was cancelled.\n"
 "\n"
 "Options:\n"
 " -h, --help            display this help\n";
@@ -198,8 +210,15 @@ static int cmd_status(int argc, char **argv)
 			return EXIT_USAGE;
 		json = true;
 	}
-	if (positional(cmd, argc, argv, true, &arg) < 0 ||
-	    (arg && parse_job(cmd, arg, &id) < 0))
+	if (positional(cmd, argc, argv, true, &arg) < 0)
+		return EXIT_USAGE;
+	if (arg && move_is_id(arg)) {
+		unsigned int mid;
+
+		move_parse_id(arg, &mid);
+		return move_status_cmd(mid, json);
+	}
+	if (arg && parse_job(cmd, arg, &id) < 0)
 		return EXIT_USAGE;
 	if (nmctl_open(&dev, 0) < 0)
 		return EXIT_FAIL;
@@ -229,6 +248,44 @@ static int cmd_status(int argc, char **argv)
 	return ret;
 }
 
+/* Moves with their jobs first, then the jobs of no move. */
+static int list_all(struct nmctl_dev *dev, const struct job *jobs, size_t n,
+		    bool json)
+{
+	__u64 *ids = calloc(n + 1, sizeof(*ids));
+	bool *shown = calloc(n + 1, sizeof(*shown));
+	struct json j;
+
+	if (!ids || !shown) {
+		free(ids);
+		free(shown);
+		nm_err(ENOMEM, NULL, "list");
+		return EXIT_FAIL;
+	}
+	for (size_t i = 0; i < n; i++)
+		ids[i] = jobs[i].id;
+	if (json) {
+		json_init(&j, stdout);
+		json_begin_array(&j, NULL);
+	} else {
+		show_list_header(stdout);
+	}
+	move_list_rows(dev, stdout, json ? &j : NULL, ids, n, shown);
+	for (size_t i = 0; i < n; i++) {
+		if (shown[i])
+			continue;
+		if (json)
+			show_list_json(&j, &jobs[i].st);
+		else
+			show_list_row(stdout, &jobs[i].st);
+	}
+	if (json)
+		json_end_array(&j);
+	free(ids);
+	free(shown);
+	return EXIT_OK;
+}
+
 static int cmd_list(int argc, char **argv)
 {
 	const char *cmd = "list";
@@ -251,18 +308,8 @@ static int cmd_list(int argc, char **argv)
 		return EXIT_FAIL;
 	if (all_statuses(&dev, &jobs, &n) < 0) {
 		ret = EXIT_FAIL;
-	} else if (json) {
-		struct json j;
-
-		json_init(&j, stdout);
-		json_begin_array(&j, NULL);
-		for (size_t i = 0; i < n; i++)
-			show_list_json(&j, &jobs[i].st);
-		json_end_array(&j);
 	} else {
-		show_list_header(stdout);
-		for (size_t i = 0; i < n; i++)
-			show_list_row(stdout, &jobs[i].st);
+		ret = list_all(&dev, jobs, n, json);
 	}
 	free(jobs);
 	nmctl_close(&dev);
@@ -280,20 +327,34 @@ static const struct option help_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* Options, then exactly one JOB.  Return: -1 to go on, else exit status. */
+/*
+ * Options, then exactly one JOB, or a move id (then *move is set, *id 0).
+ * Return: -1 to go on, else exit status.
+ */
 static int job_only_args(const char *cmd, const char *usage, int argc,
-			 char **argv, __u64 *id)
+			 char **argv, __u64 *id, unsigned int *move)
 {
 	const char *arg;
 	int c;
 
+	*move = 0;
 	c = next_opt(cmd, argc, argv, help_opts);
 	if (c == 'h')
 		return help(usage);
 	if (c != -1)
 		return EXIT_USAGE;
-	if (positional(cmd, argc, argv, false, &arg) < 0 ||
-	    parse_job(cmd, arg, id) < 0)
+	if (positional(cmd, argc, argv, false, &arg) < 0)
+		return EXIT_USAGE;
+	if (move_parse_id(arg, move) == 0) {
+		*id = 0;
+		return -1;
+	}
+	if (arg[0] == 'm') {
+		nm_msg("%s: invalid MOVE '%s': must be m followed by a positive integer",
+		       cmd, arg);
+		return EXIT_USAGE;
+	}
+	if (parse_job(cmd, arg, id) < 0)
 		return EXIT_USAGE;
 	return -1;
 }
@@ -301,12 +362,16 @@ static int job_only_args(const char *cmd, const char *usage, int argc,
 static int cmd_cancel(int argc, char **argv)
 {
 	struct nmctl_dev dev;
+	unsigned int move;
 	__u64 id;
 	int r, ret;
 
-	ret = job_only_args("cancel", usage_cancel, argc, argv, &id);
+	ret = job_only_args("cancel", usage_cancel, argc, argv, &id, &move);
 	if (ret >= 0)
 		return ret;
+	/* A job of a move: the move goes as a whole. */
+	if (move || move_of_job(id, &move))
+		return move_cancel_cmd(move);
 	if (nmctl_open(&dev, 0) < 0)
 		return EXIT_FAIL;
 	r = nmctl_cancel(&dev, id);
@@ -320,11 +385,14 @@ static int cmd_wait(int argc, char **argv)
 {
 	struct nmctl_dev dev;
 	struct job j = { 0 };
+	unsigned int move;
 	int r, ret;
 
-	ret = job_only_args("wait", usage_wait, argc, argv, &j.id);
+	ret = job_only_args("wait", usage_wait, argc, argv, &j.id, &move);
 	if (ret >= 0)
 		return ret;
+	if (move)
+		return move_wait_cmd(move);
 	if (nmctl_open(&dev, 0) < 0)
 		return EXIT_FAIL;
 	/* The module answers EINTR after e.g. SIGSTOP/SIGCONT: wait on. */
@@ -512,6 +580,8 @@ struct command {
 
 static const struct command commands[] = {
 	{ "migrate", cmd_migrate },
+	{ "move", cmd_move },
+	{ "top", cmd_top },
 	{ "status", cmd_status },
 	{ "list", cmd_list },
 	{ "cancel", cmd_cancel },
