@@ -689,7 +689,9 @@ static int top_loop(const struct top_args *a, struct top_ctx *c)
 	if (top_sample(c, true) < 0)
 		ret = EXIT_FAIL;
 	deadline = mono_ns() + step;
-	for (unsigned long long k = 0; ret == EXIT_OK && (!a->count || k < a->count); k++) {
+	for (unsigned long long k = 0; ret == EXIT_OK; k++) {
+		if (a->count && k == a->count)
+			break;
 		sleep_until(deadline, &old);
 		if (top_stop)
 			break;

@@ -21,8 +21,9 @@
  *    target's context switches.
  * Measured on a 2-CPU VM (Linux 6.18, 4 KiB pages, THP off), with
  * /proc/PID/clear_refs standing in for the CLEAR walk (the same walk,
- * clear and flush): per 1 GiB resident, the clearing walk 11 ms, reading
- * numa_maps 10 ms (both ~0.8 ms per 64 MiB), and the target's next pass
+ * clear and flush): per 1 GiB resident, the clearing walk 11 ms and
+ * reading numa_maps 10 ms of numamigctl's CPU, both holding the target's
+ * mmap_read_lock (~0.8 ms each per 64 MiB), and the target's next pass
  * over that memory 43 ms slower (~165 ns per page to set the Accessed
  * bit again; 1.2 ms per 64 MiB).  With THP: 0.07 ms, 0.2 ms and 0.3 ms.
  * So at the default 1 s, a target touching 1 GiB of small pages every

@@ -103,4 +103,36 @@ kill "$wpid"
 wait "$wpid" || true
 wpid=
 tail -n 1 "$wout"
-exit "$mrc"
+
+# -- a whole container: a cgroup of two processes, moved as one ----------
+section "container: two processes in cgroup demo-ctr, cpuset on node 0"
+cg=/sys/fs/cgroup/demo-ctr
+echo +cpuset >/sys/fs/cgroup/cgroup.subtree_control
+mkdir -p "$cg"
+echo 0 >"$cg/cpuset.cpus"
+echo 0 >"$cg/cpuset.mems"
+cpids=()
+for i in 1 2; do
+	(echo "$BASHPID" >"$cg/cgroup.procs" &&
+	 exec "$workload" --size $((size_mb / 2)) --hot 50) >"/tmp/ctr$i.out" 2>&1 &
+	cpids+=("$!")
+done
+for i in 1 2; do
+	for _ in $(seq 600); do grep -q ready "/tmp/ctr$i.out" && break; sleep 0.1; done
+done
+echo "cpuset.cpus=$(cat "$cg/cpuset.cpus") cpuset.mems=$(cat "$cg/cpuset.mems")"
+
+section "numamigctl move --cgroup $cg --to 1 $*, watched with numamigctl top"
+mid=$("$ctl" move --cgroup "$cg" --to 1 "$@") || die "move failed"
+echo "move $mid started"
+"$ctl" top --cgroup "$cg" --interval 1 --count 4 || true
+echo "cpuset during the move: cpus=$(cat "$cg/cpuset.cpus") mems=$(cat "$cg/cpuset.mems")"
+crc=0
+"$ctl" wait "$mid" || crc=$?
+echo "cpuset after the move:  cpus=$(cat "$cg/cpuset.cpus") mems=$(cat "$cg/cpuset.mems")"
+"$ctl" top --cgroup "$cg" --interval 0.5 --count 1 || true
+kill "${cpids[@]}"
+wait "${cpids[@]}" 2>/dev/null || true
+rmdir "$cg"
+[ "$mrc" = 0 ] || exit "$mrc"
+exit "$crc"
