@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "container.h"
 #include "json.h"
+#include "movestate.h"
 #include "msg.h"
 #include "show.h"
 #include "topstat.h"
@@ -115,7 +116,7 @@ static int top_item_opt(struct top_args *a, enum top_kind kind,
 	const char *cmd = "top";
 
 	if (a->kind != KIND_ALL && a->kind != kind) {
-		nm_msg("%s: --cgroup, --container and --pid are mutually exclusive",
+		nm_msg("%s: --cgroup, --container and -p/--pid are mutually exclusive",
 		       cmd);
 		return -1;
 	}
@@ -276,7 +277,10 @@ static void put_nodes(const struct top_ctx *c, const char *key,
 	}
 }
 
-/* " moves=17:m3->N1:42.0%,18->N1:3.5%", "none", or "-" without a module. */
+/*
+ * " moves=m3:17->N1:42.0%,18->N1:3.5%": [move id:]job->destination:progress,
+ * "none", or "-" without a module.
+ */
 static void put_moves(const struct top_ctx *c, const struct top_item *it)
 {
 	fputs(" moves=", stdout);
@@ -289,10 +293,12 @@ static void put_moves(const struct top_ctx *c, const struct top_item *it)
 	for (size_t i = 0; i < it->nmoves; i++) {
 		const struct top_move *m = &it->moves[i];
 
-		printf("%s%llu", i ? "," : "", (unsigned long long)m->job);
+		if (i)
+			putchar(',');
 		if (m->tagged)
-			printf(":m%llu", m->move);
-		printf("->N%u:%.1f%%", m->to, move_pct(&m->prog));
+			printf("m%llu:", m->move);
+		printf("%llu->N%u:%.1f%%", (unsigned long long)m->job, m->to,
+		       move_pct(&m->prog));
 	}
 }
 
@@ -476,35 +482,47 @@ static void line_put(struct line *l, int cols)
 	l->buf[0] = '\0';
 }
 
-/* The cgroup below the tree's root, a container's id, or "PID (comm)". */
+/*
+ * Fit @name into NAME_WIDTH: the last path component, and if that is
+ * still too long its start (a container id's prefix) and its end.
+ */
+static void name_fit(const char *name, char *buf, size_t len)
+{
+	const char *base = strrchr(name, '/');
+	size_t nlen = strlen(name), head = NAME_WIDTH - 10;
+
+	if (nlen > NAME_WIDTH && base && base[1])
+		name = base + 1;
+	nlen = strlen(name);
+	if (nlen <= NAME_WIDTH)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "%.*s..%s", (int)head, name, name + nlen - 8);
+}
+
+/* A container's id, the cgroup below the tree's root, or "PID comm". */
 static void item_name(const struct top_item *it, char *buf, size_t len)
 {
 	const char *root = nmctl_cgroup_root(), *name = it->cgroup;
-	size_t rlen = strlen(root), nlen;
-	char comm[32] = "";
+	size_t rlen = strlen(root);
+	char comm[32] = "", path[64];
 	FILE *f;
 
 	if (it->container) {
-		snprintf(buf, len, "%s", it->container);
+		name_fit(it->container, buf, len);
 	} else if (it->cgroup) {
 		if (!strncmp(name, root, rlen) && name[rlen] == '/')
 			name += rlen + 1;
-		snprintf(buf, len, "%s", *name ? name : "/");
+		name_fit(*name ? name : "/", buf, len);
 	} else {
-		snprintf(buf, len, "/proc/%d/comm", it->pid);
-		f = fopen(buf, "re");
+		snprintf(path, sizeof(path), "/proc/%d/comm", it->pid);
+		f = fopen(path, "re");
 		if (f && fgets(comm, sizeof(comm), f))
 			comm[strcspn(comm, "\n")] = '\0';
 		if (f)
 			fclose(f);
 		snprintf(buf, len, "%d %s", it->pid, comm);
 	}
-	/* Long names: the end tells containers apart, keep it. */
-	nlen = strlen(buf);
-	if (nlen > NAME_WIDTH)
-		memmove(buf + 2, buf + nlen - NAME_WIDTH + 2, NAME_WIDTH - 1);
-	if (nlen > NAME_WIDTH)
-		buf[0] = buf[1] = '.';
 }
 
 static void table_header(const struct top_args *a, const struct top_ctx *c,
@@ -721,6 +739,9 @@ int cmd_top(int argc, char **argv)
 	int ret;
 
 	ret = top_parse(argc, argv, &a);
+	/* Moves in flight are shown: a dead helper's move is resumed first. */
+	if (ret < 0)
+		move_recover();
 	if (ret < 0 && top_init(&c, a.kind == KIND_ALL) < 0)
 		ret = EXIT_FAIL;
 	if (ret < 0 && top_items(&a, &c) < 0) {

@@ -1031,6 +1031,8 @@ bool top_node_shown(const struct top_ctx *c, unsigned int n)
 {
 	if (n >= c->nr_nodes)
 		return false;
+	if (n == 0)
+		return true;
 	if (numa_available() >= 0 && numa_bitmask_isbitset(numa_nodes_ptr, n))
 		return true;
 	for (size_t i = 0; i < c->n; i++)
