@@ -259,7 +259,7 @@ int node_cpulist(unsigned int node, char *out, size_t len)
 }
 
 struct pidvec {
-	int *v;
+	pid_t *v;
 	size_t n, cap;
 };
 
@@ -277,7 +277,7 @@ static int pidvec_add_file(struct pidvec *pv, const char *dir)
 		return r;
 	if (pv->n + n > pv->cap) {
 		size_t cap = (pv->n + n) * 2 + 16;
-		int *nv = realloc(pv->v, cap * sizeof(*nv));
+		pid_t *nv = realloc(pv->v, cap * sizeof(*nv));
 
 		if (!nv) {
 			free(p);
@@ -321,7 +321,7 @@ static int pidvec_walk(struct pidvec *pv, const char *dir, int depth)
 	return r;
 }
 
-int cgroup_procs(const char *dir, bool recursive, int **pids, size_t *n)
+int cgroup_procs(const char *dir, bool recursive, pid_t **pids, size_t *n)
 {
 	struct pidvec pv = { 0 };
 	int r;

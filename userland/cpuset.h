@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Long enough for any cpu or node list the kernel prints. */
 #define CPUSET_LIST_MAX	4096
@@ -53,6 +54,6 @@ int node_cpulist(unsigned int node, char *out, size_t len);
  * A cgroup's processes, its descendants' too (for @recursive), one pid
  * each, malloc'ed into *pids.  Return: 0 or -errno.
  */
-int cgroup_procs(const char *dir, bool recursive, int **pids, size_t *n);
+int cgroup_procs(const char *dir, bool recursive, pid_t **pids, size_t *n);
 
 #endif
