@@ -32,6 +32,7 @@
 
 #define POLL_MS		200
 #define START_WAIT_S	30	/* for the helper's first round */
+#define MOVES_KEPT	64	/* ended moves that list and status still know */
 
 static const char usage_move[] =
 "Usage:\n"
@@ -876,6 +877,7 @@ static int move_start(struct move_state *m)
 		nm_err(-r, NULL, "move: cannot create the state in %s", move_dir());
 		return -1;
 	}
+	move_prune(MOVES_KEPT);
 	m->started = time(NULL);
 	r = move_save(m);
 	fd = r < 0 ? r : move_lock(m->id, false);

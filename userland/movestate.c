@@ -402,3 +402,40 @@ int move_add_covered(struct move_state *m, pid_t pid)
 	nc[m->nr_covered++] = pid;
 	return 0;
 }
+
+static void move_unlink(unsigned int id)
+{
+	static const char *const suffixes[] = { "", ".lock", ".cancel" };
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
+		if (state_path(path, sizeof(path), id, suffixes[i]) == 0)
+			unlink(path);
+}
+
+void move_prune(size_t keep)
+{
+	unsigned int *ids;
+	size_t n, ended = 0;
+
+	if (move_ids(&ids, &n) < 0)
+		return;
+	/* Newest first: the ids grow. */
+	for (size_t i = n; i-- > 0;) {
+		struct move_state m;
+		int fd;
+
+		if (move_load(ids[i], &m) < 0)
+			continue;
+		if (m.result != MOVE_RUNNING && ++ended > keep) {
+			/* Under its lock: nobody is resuming or waiting on it. */
+			fd = move_lock(ids[i], false);
+			if (fd >= 0) {
+				move_unlink(ids[i]);
+				close(fd);
+			}
+		}
+		move_free(&m);
+	}
+	free(ids);
+}

@@ -115,6 +115,12 @@ int move_spawn_helper(struct move_state *m, int lockfd);
  */
 void move_recover(void);
 
+/*
+ * Forget ended moves but the newest @keep (their files), as the module
+ * forgets finished jobs: "list" stays short on a machine that moves often.
+ */
+void move_prune(size_t keep);
+
 int move_add_job(struct move_state *m, __u64 job, pid_t pid);
 int move_add_covered(struct move_state *m, pid_t pid);
 

@@ -122,15 +122,17 @@ for i in 1 2; do
 done
 echo "cpuset.cpus=$(cat "$cg/cpuset.cpus") cpuset.mems=$(cat "$cg/cpuset.mems")"
 
-section "numamigctl move --cgroup $cg --to 1 $*, watched with numamigctl top"
-mid=$("$ctl" move --cgroup "$cg" --to 1 "$@") || die "move failed"
+# Slow enough (about 15 s) for top to show it on its way.
+section "numamigctl move --cgroup $cg --to 1 --batch 1024 --sleep 200, watched with numamigctl top"
+mid=$("$ctl" move --cgroup "$cg" --to 1 --batch 1024 --sleep 200) || die "move failed"
 echo "move $mid started"
-"$ctl" top --cgroup "$cg" --interval 1 --count 4 || true
+"$ctl" top --cgroup "$cg" --interval 2 --count 4 | cat
+"$ctl" list
 echo "cpuset during the move: cpus=$(cat "$cg/cpuset.cpus") mems=$(cat "$cg/cpuset.mems")"
 crc=0
 "$ctl" wait "$mid" || crc=$?
 echo "cpuset after the move:  cpus=$(cat "$cg/cpuset.cpus") mems=$(cat "$cg/cpuset.mems")"
-"$ctl" top --cgroup "$cg" --interval 0.5 --count 1 || true
+"$ctl" top --cgroup "$cg" --interval 0.5 --count 1 | cat
 kill "${cpids[@]}"
 wait "${cpids[@]}" 2>/dev/null || true
 rmdir "$cg"
