@@ -406,17 +406,16 @@ runc_test() {
 		skip "runc: move --container of a real container" "runc is not installed"
 		return
 	fi
-	local wdir
-	wdir=$(dirname "$WL")
-	# The container's root: the host's /usr (merged-/usr Debian) and the
-	# workload's directory, read-only; placed on node 0 by its cpuset.
-	mkdir -p $b/rootfs/usr $b/rootfs$wdir $b/rootfs/proc $b/rootfs/dev $b/rootfs/sys
-	for l in bin sbin lib lib64; do ln -s usr/$l $b/rootfs/$l; done
+	# The container's root: a tmpfs directory holding the workload and
+	# the libraries it needs (nothing of the 9p root inside: runc's mount
+	# work on 9p paths soft-locked a TCG guest once); on node 0 by its cpuset.
+	mkdir -p $b/rootfs/proc $b/rootfs/dev $b/rootfs/sys $b/rootfs/tmp
+	for f in "$WL" $(ldd "$WL" | grep -o '/[^ ]*'); do
+		mkdir -p "$b/rootfs$(dirname "$f")" && cp -L "$f" "$b/rootfs$f"
+	done
 	(cd $b && runc spec) || { not_ok "runc: spec"; return; }
-	jq --arg wl "$WL" --arg wdir "$wdir" '.process.terminal = false |
+	jq --arg wl "$WL" '.process.terminal = false |
 		.process.args = [$wl, "--size", "32", "--hot", "30"] |
-		.mounts += [{"destination": "/usr", "type": "bind", "source": "/usr", "options": ["rbind", "ro"]},
-			    {"destination": $wdir, "type": "bind", "source": $wdir, "options": ["rbind", "ro"]}] |
 		.linux.resources.cpu = {"cpus": "0", "mems": "0"}' \
 		$b/config.json >$b/c2 && mv $b/c2 $b/config.json
 	(cd $b && exec runc run -d --no-pivot $id </dev/null >$T/runc.out 2>&1)
@@ -452,6 +451,13 @@ balancing_warning_test() {
 }
 
 echo 0 >/proc/sys/kernel/numa_balancing 2>/dev/null
+# NUMAMIG_MOVE_ONLY=runc: just the real-container test (to repeat it).
+if [ "${NUMAMIG_MOVE_ONLY:-}" = runc ]; then
+	v2_setup && runc_test
+	echo "1..$n"
+	[ "$failed" = 0 ]
+	exit
+fi
 v1_tests
 nocpuset_tests
 if v2_setup; then
