@@ -53,6 +53,13 @@ void job_error(int err, const char *what, __u64 job);
 /* Flush stdout; a failed write is a failure (e.g. a full disk). */
 int finish_stdout(void);
 
+/*
+ * --from NODES for a move to @to, into the module's src_nodes words
+ * (the destination taken out).  Prints the usage error; returns <0.
+ */
+int opt_from_nodes(const char *cmd, const char *arg, unsigned int to,
+		   __u64 words[NUMAMIG_NODE_WORDS]);
+
 /* Subcommands that live in their own file. */
 int cmd_migrate(int argc, char **argv);
 int cmd_hotcache(int argc, char **argv);

@@ -147,6 +147,29 @@ static bool nodes_empty(const __u64 *words)
 	return true;
 }
 
+int opt_from_nodes(const char *cmd, const char *arg, unsigned int to,
+		   __u64 words[NUMAMIG_NODE_WORDS])
+{
+	char why[160];
+
+	if (parse_nodelist(arg, words, why, sizeof(why)) < 0) {
+		nm_msg("%s: invalid --from '%s': %s", cmd, arg, why);
+		return -1;
+	}
+	/*
+	 * Pages already on the destination have nothing to do; the module
+	 * refuses a source set holding it, so "--from all" and friends
+	 * would otherwise never work.
+	 */
+	words[to / 64] &= ~(1ULL << (to % 64));
+	if (nodes_empty(words)) {
+		nm_msg("%s: invalid --from '%s': only the destination node %u",
+		       cmd, arg, to);
+		return -1;
+	}
+	return 0;
+}
+
 /* Cross-option checks, and the node arguments (which need each other). */
 static int migrate_check(struct migrate_args *a)
 {
@@ -171,23 +194,9 @@ static int migrate_check(struct migrate_args *a)
 		return EXIT_USAGE;
 	}
 	a->req.dst_node = to;
-	if (a->from_arg) {
-		if (parse_nodelist(a->from_arg, a->req.src_nodes, why, sizeof(why)) < 0) {
-			nm_msg("%s: invalid --from '%s': %s", cmd, a->from_arg, why);
-			return EXIT_USAGE;
-		}
-		/*
-		 * Pages already on the destination have nothing to do; the
-		 * module refuses a source set holding it, so "--from all"
-		 * and friends would otherwise never work.
-		 */
-		a->req.src_nodes[to / 64] &= ~(1ULL << (to % 64));
-		if (nodes_empty(a->req.src_nodes)) {
-			nm_msg("%s: invalid --from '%s': only the destination node %u",
-			       cmd, a->from_arg, to);
-			return EXIT_USAGE;
-		}
-	}
+	if (a->from_arg &&
+	    opt_from_nodes(cmd, a->from_arg, to, a->req.src_nodes) < 0)
+		return EXIT_USAGE;
 	if (a->req.policy == NUMAMIG_POLICY_EAGER &&
 	    (a->req.batch_pages || a->sleep_given || a->req.cpu_pct))
 		nm_warn("--batch, --sleep and --cpu have no effect with --policy eager");

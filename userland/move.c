@@ -164,20 +164,9 @@ static int move_parse(int argc, char **argv, struct move_args *a)
 		return EXIT_USAGE;
 	}
 	a->req.dst_node = to;
-	if (a->from_arg) {
-		if (parse_nodelist(a->from_arg, a->req.src_nodes, why, sizeof(why)) < 0) {
-			nm_msg("%s: invalid --from '%s': %s", cmd, a->from_arg, why);
-			return EXIT_USAGE;
-		}
-		a->req.src_nodes[to / 64] &= ~(1ULL << (to % 64));
-		for (c = 0; c < NUMAMIG_NODE_WORDS && !a->req.src_nodes[c]; c++)
-			;
-		if (c == NUMAMIG_NODE_WORDS) {
-			nm_msg("%s: invalid --from '%s': only the destination node %u",
-			       cmd, a->from_arg, to);
-			return EXIT_USAGE;
-		}
-	}
+	if (a->from_arg &&
+	    opt_from_nodes(cmd, a->from_arg, to, a->req.src_nodes) < 0)
+		return EXIT_USAGE;
 	if (a->req.policy == NUMAMIG_POLICY_EAGER &&
 	    (a->req.batch_pages || a->sleep_given || a->req.cpu_pct))
 		nm_warn("--batch, --sleep and --cpu have no effect with --policy eager");
@@ -761,13 +750,6 @@ void move_list_rows(struct nmctl_dev *dev, FILE *f, struct json *j,
 /* move                                                               */
 /* ------------------------------------------------------------------ */
 
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* Wait for the helper's first round, so that errors are reported here. */
 static int wait_first_round(unsigned int id, struct move_state *m)
 {
@@ -777,7 +759,7 @@ static int wait_first_round(unsigned int id, struct move_state *m)
 				return 0;
 			move_free(m);
 		}
-		sleep_ms(POLL_MS);
+		movestate_sleep_ms(POLL_MS);
 	}
 	return move_load(id, m);
 }
@@ -843,7 +825,7 @@ static int move_follow(unsigned int id, bool json)
 			drawn = true;
 		}
 		view_free(&v);
-		sleep_ms(POLL_MS);
+		movestate_sleep_ms(POLL_MS);
 		/* A helper that died is replaced from here too. */
 		move_recover();
 	}

@@ -305,13 +305,6 @@ static int move_round(struct move_state *m, struct nmctl_dev *dev)
 	return r;
 }
 
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 static void move_finish(struct move_state *m, struct nmctl_dev *dev,
 			enum move_result result)
 {
@@ -366,7 +359,7 @@ static void move_run(struct move_state *m)
 			break;
 		}
 		move_save(m);
-		sleep_ms(ROUND_MS);
+		movestate_sleep_ms(ROUND_MS);
 	}
 out:
 	nmctl_close(&dev);

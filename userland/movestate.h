@@ -126,4 +126,7 @@ int move_add_covered(struct move_state *m, pid_t pid);
 
 const char *move_result_name(enum move_result r);
 
+/* The polling pause of the helper and of the commands that watch it. */
+void movestate_sleep_ms(unsigned int ms);
+
 #endif
