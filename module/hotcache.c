@@ -12,6 +12,7 @@
  */
 #define pr_fmt(fmt) "numamig: " fmt
 
+#include <linux/dcache.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -26,6 +27,7 @@
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
 #include "numamig.h"
+#include "numamig_compat.h"
 
 #define NUMAMIG_HC_KBUF		(256U << 10)	/* records built per copy */
 #define NUMAMIG_HC_RCU_BATCH	256		/* entries per RCU section */
@@ -36,13 +38,31 @@ struct numamig_hc_files {
 	u32 *how;		/* NUMAMIG_HC_OPEN / _MAPPED */
 	unsigned int nr;
 	unsigned int cap;
-	struct xarray seen;	/* inode pointer -> index + 1 */
+	struct xarray seen;	/* real inode pointer -> index */
 };
 
+/*
+ * The inode that holds @file's page cache.  A file opened through a
+ * stacking file system (overlayfs) has the overlay's inode, whose mapping
+ * stays empty: the cache is on the upper or lower inode, d_real_inode().
+ * A file that overlayfs itself opened on the real inode (what an mmap of
+ * an overlay file maps) carries that inode already.  The open file pins
+ * its dentry, which pins the real one.
+ */
+static struct inode *numamig_hc_real_inode(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+
+	if (inode == d_inode(file->f_path.dentry))
+		inode = d_real_inode(file->f_path.dentry);
+	return inode;
+}
+
+/* Add @file once per real inode: an fd and an mmap of it are one file. */
 static int numamig_hc_add(struct numamig_hc_files *fl, struct file *file,
 			  u32 how, gfp_t gfp)
 {
-	struct inode *inode = file_inode(file);
+	struct inode *inode = numamig_hc_real_inode(file);
 	unsigned long key = (unsigned long)inode;
 	void *old;
 
@@ -277,6 +297,7 @@ out:
 static int numamig_hc_header(struct file *file, u32 how, void *buf,
 			     size_t room)
 {
+	const struct path *user_path = numamig_file_user_path(file);
 	struct numamig_hc_file *hdr = buf;
 	char *path = buf + sizeof(*hdr);
 	size_t max_path = min_t(size_t, room - sizeof(*hdr), PATH_MAX);
@@ -285,7 +306,7 @@ static int numamig_hc_header(struct file *file, u32 how, void *buf,
 	int ret;
 
 	memset(hdr, 0, sizeof(*hdr));
-	ret = vfs_getattr(&file->f_path, &st, STATX_BASIC_STATS,
+	ret = vfs_getattr(user_path, &st, STATX_BASIC_STATS,
 			  AT_STATX_SYNC_AS_STAT);
 	if (ret)
 		return ret;
@@ -298,7 +319,7 @@ static int numamig_hc_header(struct file *file, u32 how, void *buf,
 	if (!st.nlink)
 		hdr->flags |= NUMAMIG_HC_DELETED;
 
-	p = d_path(&file->f_path, path, max_path);
+	p = d_path(user_path, path, max_path);
 	if (IS_ERR(p))
 		p = "?";
 	hdr->path_len = strlen(p) + 1;
@@ -344,7 +365,8 @@ static int numamig_hc_emit(struct numamig_hotcache *req,
 		rec.range = kbuf + hlen;
 		rec.end = rec.range + (room - hlen) / sizeof(*rec.range);
 		rec.open = false;
-		numamig_hc_ranges(file->f_mapping, &rec, &index);
+		numamig_hc_ranges(numamig_hc_real_inode(file)->i_mapping,
+				  &rec, &index);
 		if (index != ULONG_MAX)
 			rec.hdr->flags |= NUMAMIG_HC_CONTINUED;
 		rec.hdr->rec_size = (void *)rec.range - kbuf;

@@ -10,6 +10,7 @@
 #define _NUMAMIG_COMPAT_H
 
 #include <linux/version.h>
+#include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/pgtable.h>
 #include <linux/sched.h>
@@ -83,6 +84,22 @@ static inline u64 numamig_thread_cpu_ns(void)
 static inline pmd_t numamig_pmdp_get(pmd_t *pmdp)
 {
 	return READ_ONCE(*pmdp);
+}
+
+/*
+ * The path the process sees for @file.  What an mmap of an overlayfs file
+ * maps is a file overlayfs opened on the real inode: 6.1 opens it with
+ * open_with_fake_path(), so its f_path is the overlay's already; 6.8 made
+ * it a backing file whose f_path is the real (layer) path and which keeps
+ * the overlay's as its user path (FMODE_BACKING came with it).
+ */
+static inline const struct path *numamig_file_user_path(struct file *file)
+{
+#ifdef FMODE_BACKING
+	return file_user_path(file);
+#else
+	return &file->f_path;
+#endif
 }
 
 #endif /* _NUMAMIG_COMPAT_H */

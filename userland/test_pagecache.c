@@ -10,13 +10,20 @@
  *   test_pagecache read FILE SPEC N [SPEC N]...
  *                                       read each SPEC N times (no
  *                                       readahead), print "ready", wait
- *                                       for a signal
+ *                                       for a signal; SIGUSR1 reads the
+ *                                       first SPEC N times again and
+ *                                       prints "ready" again
+ *   test_pagecache map FILE SPEC [keepfd]
+ *                                       touch SPEC through a shared
+ *                                       mapping, close the fd unless
+ *                                       keepfd, print "ready", wait
  *   test_pagecache dumped DUMP PATH     the pages a dump lists for PATH
  *   test_pagecache cmp WANT GOT         "common=C missing=M extra=E":
  *                                       pages of WANT in GOT, of WANT not
  *                                       in GOT, of GOT not in WANT
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,40 +161,94 @@ static int evict(const char *path)
 	return 0;
 }
 
+/* Read each page of @f @times times with pread(2). */
+static int read_spec(int fd, char *buf, const struct hc_file *f, int times)
+{
+	for (int t = 0; t < times; t++) {
+		for (size_t i = 0; i < f->nr; i++) {
+			off_t off = (off_t)(f->r[i].start * ps);
+			off_t end = (off_t)((f->r[i].start + f->r[i].npages) * ps);
+
+			while (off < end) {
+				size_t len = end - off < (64 << 10) ?
+					     (size_t)(end - off) : 64 << 10;
+				ssize_t r = pread(fd, buf, len, off);
+
+				if (r <= 0)
+					return die("pread");
+				off += r;
+			}
+		}
+	}
+	return 0;
+}
+
+static void ready(void)
+{
+	printf("ready\n");
+	fflush(stdout);
+}
+
 static int do_read(int argc, char **argv)
 {
 	char *buf = malloc(64 << 10);
 	int fd = open(argv[0], O_RDONLY);
+	struct hc_file first;
+	sigset_t usr1;
+	int sig;
 
 	if (fd < 0 || !buf)
 		return die(argv[0]);
+	/* SIGUSR1 is taken with sigwait(); other signals end the process. */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
 	/* Exactly the pages asked for: no readahead around them. */
 	posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
 	for (int a = 1; a + 1 < argc; a += 2) {
 		struct hc_file f;
-		int times = atoi(argv[a + 1]);
 
 		if (parse_spec(argv[a], &f) < 0)
 			return usage();
-		for (int t = 0; t < times; t++) {
-			for (size_t i = 0; i < f.nr; i++) {
-				off_t off = (off_t)(f.r[i].start * ps);
-				off_t end = (off_t)((f.r[i].start + f.r[i].npages) * ps);
-
-				while (off < end) {
-					size_t len = end - off < (64 << 10) ?
-						     (size_t)(end - off) : 64 << 10;
-					ssize_t r = pread(fd, buf, len, off);
-
-					if (r <= 0)
-						return die("pread");
-					off += r;
-				}
-			}
-		}
+		if (a == 1)
+			first = f;
+		if (read_spec(fd, buf, &f, atoi(argv[a + 1])))
+			return 1;
 	}
-	printf("ready\n");
-	fflush(stdout);
+	ready();
+	for (;;) {
+		if (sigwait(&usr1, &sig))
+			continue;
+		if (read_spec(fd, buf, &first, atoi(argv[2])))
+			return 1;
+		ready();
+	}
+}
+
+static int do_map(const char *path, const char *spec, bool keepfd)
+{
+	volatile unsigned char sum = 0;
+	struct hc_file f;
+	struct stat st;
+	unsigned char *m;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return die(path);
+	if (parse_spec(spec, &f) < 0)
+		return usage();
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return die("mmap");
+	/* No fault-around or readahead beyond the pages touched. */
+	madvise(m, (size_t)st.st_size, MADV_RANDOM);
+	for (size_t i = 0; i < f.nr; i++)
+		for (uint64_t p = f.r[i].start; p < f.r[i].start + f.r[i].npages; p++)
+			sum += m[p * ps];
+	if (!keepfd)
+		close(fd);
+	ready();
 	for (;;)
 		pause();
 }
@@ -253,6 +314,9 @@ int main(int argc, char **argv)
 		return evict(argv[2]);
 	if (argc >= 5 && !strcmp(argv[1], "read"))
 		return do_read(argc - 2, argv + 2);
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "map"))
+		return do_map(argv[2], argv[3],
+			      argc == 5 && !strcmp(argv[4], "keepfd"));
 	if (argc == 4 && !strcmp(argv[1], "dumped"))
 		return dumped(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "cmp"))
