@@ -29,7 +29,7 @@ endif
 DEB_PACKAGES	:= linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
 		   qemu-system-x86 busybox-static numactl libnuma-dev dkms cpio \
 		   kmod xz-utils e2fsprogs gcc make python3-matplotlib \
-		   dmsetup jq runc
+		   dmsetup jq runc criu iptables
 
 SUBDIRS		:= module userland selftests
 WORKLOAD	:= $(BUILD_DIR)/workload

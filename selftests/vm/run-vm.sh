@@ -35,6 +35,10 @@ Options:
   --env NAME=VALUE  set an environment variable for COMMAND (repeatable)
   --outdir DIR      read-write directory shared with the guest at the same
                     path (default \$BUILD_DIR/vm-out)
+  --switch-root     switch_root into the host's root instead of chroot'ing
+                    (COMMAND runs as a child of PID 1 with the 9p mount as
+                    the real root: what CRIU needs to checkpoint a runc
+                    container)
   --shell           run an interactive shell on the console instead
   -h, --help        show this help
 
@@ -72,6 +76,7 @@ disk=
 timeout_s=600
 append=
 shell=0
+switch_root=0
 outdir=${OUTDIR:-}
 envs=()
 
@@ -85,6 +90,7 @@ while [ $# -gt 0 ]; do
 	--env)		envs+=("${2:?}"); shift 2 ;;
 	--outdir)	outdir=${2:?}; shift 2 ;;
 	--shell)	shell=1; shift ;;
+	--switch-root)	switch_root=1; shift ;;
 	-h|--help)	usage; exit 0 ;;
 	--)		shift; break ;;
 	-*)		echo "$prog: unknown option '$1'" >&2
@@ -259,6 +265,12 @@ mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 out "/mnt$VM_OUTDIR" |
 hostname numamig-vm
 cp -r /vmrun /mnt/run/numamig-vm
 
+# With switch_root the host's root becomes the real root and the rest of
+# the run (the verdict, the power-off) happens in /run/numamig-vm/init2.sh.
+if [ "$VM_SWITCH_ROOT" = 1 ]; then
+	exec switch_root /mnt /bin/bash /run/numamig-vm/init2.sh
+	fail "switch_root"
+fi
 if [ "$VM_SHELL" = 1 ]; then
 	chroot /mnt /bin/bash /run/numamig-vm/cmd.sh </dev/ttyS0 >/dev/ttyS0 2>&1
 else
@@ -321,7 +333,24 @@ build_runfs() {
 	{
 		echo "VM_OUTDIR=$(shquote "$outdir")"
 		echo "VM_SHELL=$shell"
+		echo "VM_SWITCH_ROOT=$switch_root"
 	} >"$dir/vmrun/config"
+	# PID 1 after switch_root: what /init does after the chroot.
+	cat >"$dir/vmrun/init2.sh" <<'EOF2'
+#!/bin/bash
+. /run/numamig-vm/config
+if [ "$VM_SHELL" = 1 ]; then
+	/bin/bash /run/numamig-vm/cmd.sh </dev/ttyS0 >/dev/ttyS0 2>&1
+else
+	/bin/bash /run/numamig-vm/cmd.sh </dev/null
+fi
+rc=$?
+dmesg >"$VM_OUTDIR/dmesg.log"
+echo
+echo "NUMAMIG-VM-EXIT $rc"
+sync
+/bin/busybox poweroff -f
+EOF2
 
 	: >"$dir/vmrun/keep"
 	for p in "$repo" "$cwd"; do
