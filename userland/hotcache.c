@@ -56,7 +56,7 @@ static const char usage_hotcache[] =
 
 static const char usage_dump[] =
 "Usage:\n"
-" numamigctl hotcache dump (--pid PID | --cgroup DIR | --file PATH)\n"
+" numamigctl hotcache dump (--pid PID... | --cgroup DIR | --file PATH)\n"
 "                         [--sync] [--all-resident] [-o FILE] [--json]\n"
 "\n"
 "Dump the page cache of the files a process has open or mapped: per file\n"
@@ -65,7 +65,8 @@ static const char usage_dump[] =
 "that is not a terminal, a summary line to standard error.\n"
 "\n"
 "Options:\n"
-"     --pid PID         the process\n"
+"     --pid PID         the process; repeat it for several (files shared\n"
+"                       by several are listed once)\n"
 "     --cgroup DIR      every process in DIR/cgroup.procs; files shared by\n"
 "                       several processes are listed once\n"
 "     --file PATH       one file\n"
@@ -509,8 +510,12 @@ static const char *dump_hint(int err, bool is_pid)
 	return is_pid ? nmctl_pid_hint(err) : nmctl_common_hint(err);
 }
 
+#define DUMP_MAX_PIDS	4096
+
 struct dump_args {
-	pid_t pid;
+	pid_t pid;		/* the first --pid */
+	pid_t *pids;		/* every --pid, nr_pids of them */
+	size_t nr_pids;
 	const char *cgroup;
 	const char *file;
 	const char *output;
@@ -540,10 +545,20 @@ static int dump_parse(int argc, char **argv, struct dump_args *a)
 		switch (c) {
 		case 'h':
 			return help(usage_dump);
-		case OPT_PID:
-			if (opt_pid(cmd, optarg, &a->pid) < 0)
+		case OPT_PID: {
+			static pid_t pids[DUMP_MAX_PIDS];
+
+			if (opt_pid(cmd, optarg, &pids[a->nr_pids]) < 0)
 				return EXIT_USAGE;
+			if (a->nr_pids + 1 == DUMP_MAX_PIDS) {
+				nm_msg("%s: at most %d --pid", cmd, DUMP_MAX_PIDS - 1);
+				return EXIT_USAGE;
+			}
+			a->pids = pids;
+			a->pid = pids[0];
+			a->nr_pids++;
 			break;
+		}
 		case OPT_CGROUP:
 			a->cgroup = optarg;
 			break;
@@ -631,6 +646,35 @@ static int dump_cgroup(struct nmctl_dev *dev, struct dump_ctx *c, __u64 flags,
 	return 0;
 }
 
+/*
+ * Several processes (e.g. the tree CRIU checkpoints): like a cgroup, a pid
+ * that exited is skipped, and at least one must be dumped.
+ */
+static int dump_pids(struct nmctl_dev *dev, struct dump_ctx *c, __u64 flags,
+		     const pid_t *pids, size_t n, unsigned int *dumped)
+{
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		r = dump_source(dev, c, flags, pids[i], -1);
+		if (r == -ESRCH) {
+			nm_warn("pid %d skipped: it exited", pids[i]);
+			continue;
+		}
+		if (r < 0) {
+			nm_err(-r, dump_hint(-r, true), "hotcache dump of pid %d",
+			       pids[i]);
+			return -1;
+		}
+		(*dumped)++;
+	}
+	if (!*dumped) {
+		nm_msg("hotcache dump: none of the %zu processes could be dumped", n);
+		return -1;
+	}
+	return 0;
+}
+
 static void dump_summary(const struct dump_ctx *c, const struct dump_args *a,
 			 uint64_t cached, uint64_t hot, unsigned int procs)
 {
@@ -638,7 +682,7 @@ static void dump_summary(const struct dump_ctx *c, const struct dump_args *a,
 	char extra[160] = "";
 	size_t used = 0;
 
-	if (a->cgroup)
+	if (a->cgroup || a->nr_pids > 1)
 		used += (size_t)snprintf(extra + used, sizeof(extra) - used,
 					 ", %u process%s", procs, procs == 1 ? "" : "es");
 	if (c->deleted || c->unnamed)
@@ -692,6 +736,8 @@ static int hc_dump_cmd(int argc, char **argv)
 
 	if (a.cgroup) {
 		r = dump_cgroup(&dev, &c, flags, a.cgroup, &procs);
+	} else if (a.nr_pids > 1) {
+		r = dump_pids(&dev, &c, flags, a.pids, a.nr_pids, &procs);
 	} else {
 		r = dump_source(&dev, &c, flags, a.pid, fd);
 		if (r < 0) {

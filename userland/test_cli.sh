@@ -639,6 +639,24 @@ else
 	FAKEDEV_HC="/srv/a=0+4:a" NUMAMIG_HOTCACHE_CGROUP=$T/hcg criu_action post-dump
 	check "criu action post-dump with NUMAMIG_HOTCACHE_CGROUP: --cgroup" 0 "" \
 		"1 process$"
+	# The CRIU plugin runs the script with every task of the tree.
+	: >"$T/log"
+	FAKEDEV_HC="/srv/a=0+4:a" CRTOOLS_INIT_PID=$$ NUMAMIG_CRIU_PLUGIN=1 \
+		NUMAMIG_CRIU_CALLER=plugin NUMAMIG_CRIU_PIDS="$$ $PPID" criu_action post-dump
+	if [ "$rc" = 0 ] && grep -q "^hotcache pid=$$ " "$T/log" &&
+	   grep -q "^hotcache pid=$PPID " "$T/log" && grep -q "2 processes" "$T/err"; then
+		ok "criu action post-dump from the plugin: dumps every task of NUMAMIG_CRIU_PIDS"
+	else
+		not_ok "criu action post-dump from the plugin: dumps every task" "rc=$rc" "$(cat "$T/err")"
+	fi
+	: >"$T/log"
+	rm -f "$T/img/numamig-hotcache.bin"
+	FAKEDEV_HC="/srv/a=0+4:a" CRTOOLS_INIT_PID=$$ NUMAMIG_CRIU_PLUGIN=1 criu_action post-dump
+	if [ "$rc" = 0 ] && [ ! -s "$T/log" ] && [ ! -e "$T/img/numamig-hotcache.bin" ]; then
+		ok "criu action with the plugin loaded: --action-script does nothing (no double dump)"
+	else
+		not_ok "criu action with the plugin loaded does nothing" "rc=$rc" "$(cat "$T/log")"
+	fi
 	FAKEDEV_ESRCH_PIDS=$$ CRTOOLS_INIT_PID=$$ criu_action post-dump
 	if [ "$rc" = 0 ] && [ ! -e "$T/img/numamig-hotcache.bin" ] &&
 	   grep -q "hot page cache not dumped" "$T/err"; then
@@ -659,7 +677,7 @@ else
 	NUMAMIG_HOTCACHE_WAIT=10 criu_action post-restore
 	if [ "$rc" = 0 ] && grep -q "post-restore: numamigctl: hotcache prefetch: 0 of 1 file " "$T/err" &&
 	   grep -q "post-restore: numamigctl exit status 1" "$T/err" &&
-	   [ -z "$(ls "$T/run")" ]; then
+	   [ -z "$(ls "$T/run" | grep -v '^prefetched\.')" ]; then
 		ok "criu action post-restore: waits for the prefetch, reports it"
 	else
 		not_ok "criu action post-restore: waits for the prefetch, reports it" \

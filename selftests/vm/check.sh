@@ -7,7 +7,8 @@
 #
 # Environment: NODES (default 2), VM_TIMEOUT (seconds, default 540),
 # TEST_TIMEOUT (seconds per test program, default 300), DISK_MB (size of
-# the guest's ext4 disk, default 512), BUILD_DIR, KVER.
+# the guest's ext4 disk, default 512), BUILD_DIR, KVER,
+# NUMAMIG_CHECK_TWO_BOOTS=0 (leave out the runc checkpoint across two boots).
 
 set -u
 
@@ -76,6 +77,50 @@ fi
 if [ "$failed" = 0 ] && [ "$vm_rc" != 0 ]; then
 	echo "not ok - run-vm.sh exited with $vm_rc"
 	failed=1
+fi
+
+# -- a container moved across two boots --------------------------------------
+# userland/test_runc_ckpt_guest.sh: boot 1 checkpoints a runc container to a
+# disk, boot 2 (a fresh kernel, nothing cached) restores it from there.
+# Both switch_root into the shared root: CRIU cannot work from a chroot.
+two_boots() {
+	local ck=$build/vm-ckpt.img stage log rc oks nots st
+	rm -f "$ck"
+	if ! truncate -s 256M "$ck" ||
+	   ! PATH=$PATH:/usr/sbin:/sbin mkfs.ext4 -q -F -b 4096 "$ck"; then
+		echo "not ok - cannot create the checkpoint disk $ck"
+		failed=$((failed + 1))
+		return
+	fi
+	for stage in source destination; do
+		log=$check/runc-ckpt-$stage.log
+		selftests/vm/run-vm.sh --switch-root --nodes "${NODES:-2}" \
+			--timeout 300 --outdir "$outdir" --disk "$ck" \
+			--env NUMAMIG_CKPT_DEV=/dev/vda \
+			-- userland/test_runc_ckpt_guest.sh $stage >"$log" 2>&1
+		rc=$?
+		grep -aE '^(not )?ok |^#  ' "$log" | sed 's/\r$//'
+		oks=$(grep -caE '^ok ' "$log")
+		nots=$(grep -caE '^not ok ' "$log")
+		passed=$((passed + oks))
+		failed=$((failed + nots))
+		st=$(sed -n 's/^kernel_problems=//p' "$outdir/run-vm.status" 2>/dev/null)
+		if [ "$st" = 1 ]; then
+			echo "not ok - runc checkpoint $stage boot: the guest kernel logged a problem (see $log)"
+			failed=$((failed + 1))
+		elif [ "$rc" = 4 ] && [ $((oks + nots)) = 0 ]; then
+			echo "ok - runc checkpoint across two boots # SKIP $(grep -a SKIP "$log" | head -n 1)"
+			return
+		elif [ "$rc" != 0 ] && [ "$nots" = 0 ]; then
+			echo "not ok - runc checkpoint $stage boot: exit status $rc (see $log)"
+			failed=$((failed + 1))
+		fi
+		[ "$rc" = 0 ] || return
+	done
+}
+if [ "${NUMAMIG_CHECK_TWO_BOOTS:-1}" = 1 ]; then
+	echo "# ---- userland/test_runc_ckpt_guest.sh (two boots)"
+	two_boots
 fi
 
 echo "$passed passed, $failed failed"
