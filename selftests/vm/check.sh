@@ -5,7 +5,7 @@
 # finish, or whose kernel logged an Oops/BUG/WARNING, counted as one more
 # failure. Exit status 1 when anything failed. Used by "make check".
 #
-# Environment: NODES (default 2), VM_TIMEOUT (seconds, default 540),
+# Environment: NODES (default 2), VM_TIMEOUT (seconds, default 1200),
 # TEST_TIMEOUT (seconds per test program, default 300), DISK_MB (size of
 # the guest's ext4 disk, default 512), BUILD_DIR, KVER,
 # NUMAMIG_CHECK_TWO_BOOTS=0 (leave out the runc checkpoint across two boots).
@@ -44,7 +44,7 @@ else
 	failed=$((failed + 1))
 fi
 
-selftests/vm/run-vm.sh --nodes "${NODES:-2}" --timeout "${VM_TIMEOUT:-540}" \
+selftests/vm/run-vm.sh --nodes "${NODES:-2}" --timeout "${VM_TIMEOUT:-1200}" \
 	--outdir "$outdir" --env "TEST_TIMEOUT=${TEST_TIMEOUT:-300}" \
 	"${disk_args[@]}" -- selftests/vm/guest-check.sh
 vm_rc=$?
