@@ -141,10 +141,11 @@ wait_for() {
 
 # Field 22 of /proc/PID/stat (start time); field 3 (state) with state.
 stat_field() {
+	want=${2:-starttime}
 	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
 	# shellcheck disable=SC2086 # fields
 	set -- ${st##*) }
-	case $2 in
+	case $want in
 	state)	echo "$1" ;;
 	*)	echo "${20}" ;;
 	esac
