@@ -242,7 +242,8 @@ pid=$(runc state $ID | jq -r .pid)
 
 # The prefetch runs in the background (the default): its report's last line
 # says when it has finished.
-if wait_for 'tail -qn 1 /run/numamig/prefetch.*.log 2>/dev/null | grep -q "exit status"' 600; then
+if wait_for 'tail -qn 1 /run/numamig/prefetch.*.log 2>/dev/null | grep -q "exit status"' 600 &&
+   grep -q 'hotcache prefetch: ' /run/numamig/prefetch.*.log; then
 	ok "the background prefetch finished: $(grep -h 'prefetch' /run/numamig/prefetch.*.log | tail -n 1)"
 else
 	not_ok "the background prefetch finished" "$(cat /run/numamig/prefetch.*.log 2>&1 | tail -n 3)"
@@ -276,6 +277,24 @@ if [ -f "$rec" ] && grep -qx "images=$IMG" "$rec"; then
 else
 	not_ok "the restore record names the images" "$(ls /run/numamig/restored 2>&1) $(cat "$rec" 2>&1)"
 fi
+
+# The next checkpoint is incremental (runc checkpoint --parent-path).
+CKPT=$repo/userland/numamig-checkpoint
+"$CKPT" --runc $ID -D $CK/images2 --json >/tmp/ck.json 2>/tmp/ck.err
+rc=$?
+mode=$(jq -r .mode /tmp/ck.json 2>/dev/null)
+skipped=$(jq -r .pages_skipped_parent /tmp/ck.json 2>/dev/null)
+written=$(jq -r .pages_written /tmp/ck.json 2>/dev/null)
+if [ "$rc" = 0 ] && [ "$mode" = incremental ] && [ "${skipped:-0}" -gt 0 ] &&
+   [ -L $CK/images2/parent ]; then
+	ok "numamig-checkpoint --runc after the restore is incremental ($written pages written, $skipped in parent)"
+else
+	not_ok "numamig-checkpoint --runc after the restore is incremental" "rc=$rc" \
+		"$(cat /tmp/ck.json 2>/dev/null)" "$(tail -n 3 /tmp/ck.err)"
+fi
+# (Restoring the container from that chain is not tested: runc restore
+# from it did not finish in this guest; see the issue notes.)
+wait_for "! runc state $ID >/dev/null 2>&1" 100
 
 runc kill $ID KILL 2>/dev/null
 wait_for "! runc state $ID 2>/dev/null | grep -q running" 50

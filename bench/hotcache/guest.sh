@@ -249,10 +249,19 @@ cat "$F" >/dev/null
 log "$(cat "$tmp/whole.err")"
 
 echo "rep,dump_s,dump_bytes,hot_pages,cached_pages,src_reads,src_bytes,src_elapsed_s,src_hit_pages,src_pages" >"$out/dumps.csv"
-echo "profile,rep,case,order,T_s,reader_bytes,reader_reads,hit_reads,hit_pages,pages,hot_reads,hot_hit_pages,reader_elapsed_s,reader_disk_bytes,prefetch_disk_bytes,prefetch_done,prefetch_wall_s,pf_requested,pf_already,pf_read,pf_not_read,pf_s,resident_pages,hot_resident_pages" >"$out/runs.csv"
+echo "profile,rep,case,order,T_s,reader_bytes,reader_reads,hit_reads,hit_pages,pages,hot_reads,hot_hit_pages,reader_elapsed_s,reader_disk_bytes,prefetch_disk_bytes,prefetch_done,prefetch_wall_s,pf_requested,pf_already,pf_read,pf_not_read,pf_s,resident_pages,hot_resident_pages,first_read_ms" >"$out/runs.csv"
 
 # One case: drop the caches, run the reader for T seconds with the case's
 # prefetcher, append a line to runs.csv.
+#
+# first_read_ms REPORT CASE PREFETCH_WALL: milliseconds from the "restore"
+# (the reader's start, or the prefetch's for hot-before, which the reader
+# waits for) to the end of the reader's first read.
+first_read_ms() {
+	awk -v f="$(kv first_read_ms "$1")" -v c="$2" -v w="${3:-0}" \
+		'BEGIN { if (f == "") exit; printf "%.1f", f + (c == "hot-before" ? w * 1000 : 0) }'
+}
+
 run_case() {	# run_case PROFILE REP CASE ORDER
 	local p=$1 r=$2 c=$3 i=$4 tag=$1-$3-$2
 	local pf='' pf_wall='' done='' smp rrc rr0 rr1 pr0 pr1 res0 res hres s
@@ -280,6 +289,8 @@ run_case() {	# run_case PROFILE REP CASE ORDER
 			pf=$! ;;
 	hot-before)	prefetch "$NM" hotcache prefetch "$tmp/hot.bin" --jobs "$jobs"
 			done=1 ;;
+	hot-j[0-9]*)	prefetch "$NM" hotcache prefetch "$tmp/hot.bin" --jobs "${c#hot-j}" 2>/dev/null &
+			pf=$! ;;
 	*)		die "unknown case $c" ;;
 	esac
 	( in_cg "$cg/reader" "$RD" "${rdopts[@]}" --duration "$T" --seed $((r * 104729 + i)) \
@@ -301,7 +312,7 @@ run_case() {	# run_case PROFILE REP CASE ORDER
 	[ "$rrc" = 0 ] || { log "$tag: the reader failed ($rrc)"; rc=1; }
 	read -r res hres < <(resident)
 	s=$(cat "$tmp/dst.out")
-	echo "$p,$r,$c,$i,$T,$(kv bytes "$s"),$(kv reads "$s"),$(kv hit_reads "$s"),$(kv hit_pages "$s"),$(kv pages "$s"),$(kv hot_reads "$s"),$(kv hot_hit_pages "$s"),$(kv elapsed_s "$s"),$((rr1 - rr0)),$((pr1 - pr0)),$done,$pf_wall,$(pf_report "$tmp/pf.err"),$res,$hres" >>"$out/runs.csv"
+	echo "$p,$r,$c,$i,$T,$(kv bytes "$s"),$(kv reads "$s"),$(kv hit_reads "$s"),$(kv hit_pages "$s"),$(kv pages "$s"),$(kv hot_reads "$s"),$(kv hot_hit_pages "$s"),$(kv elapsed_s "$s"),$((rr1 - rr0)),$((pr1 - pr0)),$done,$pf_wall,$(pf_report "$tmp/pf.err"),$res,$hres,$(first_read_ms "$s" "$c" "$pf_wall")" >>"$out/runs.csv"
 	log "$tag: $(($(kv bytes "$s") >> 20)) MiB read in ${T}s; storage reads: reader $(((rr1 - rr0) >> 20)) MiB, prefetcher $(((pr1 - pr0) >> 20)) MiB${done:+ (finished: $done${pf_wall:+, ${pf_wall}s})}"
 	[ ! -s "$tmp/pf.err" ] || sed 's/^/    /' "$tmp/pf.err" >&2
 }

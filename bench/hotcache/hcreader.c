@@ -357,6 +357,7 @@ int main(int argc, char **argv)
 		uint64_t t0 = now_ns(), next = (uint64_t)o.interval_ms * 1000000ULL;
 		uint64_t deadline = o.duration ? (uint64_t)(o.duration * 1e9) : UINT64_MAX;
 		uint64_t step = (uint64_t)o.interval_ms * 1000000ULL, t = 0;
+		uint64_t first_read = 0;	/* ns from start to the first read's end */
 
 		if (!tl)
 			die("calloc");
@@ -389,6 +390,8 @@ int main(int argc, char **argv)
 				cur.hot_hit_pages += hp;
 			}
 			t = now_ns() - t0;
+			if (!first_read)
+				first_read = t ? t : 1;
 			while (t >= next) {
 				if (ns == cap) {
 					cap *= 2;
@@ -417,10 +420,11 @@ int main(int argc, char **argv)
 		printf("elapsed_s=%.3f reads=%" PRIu64 " bytes=%" PRIu64
 		       " hit_reads=%" PRIu64 " pages=%" PRIu64 " hit_pages=%" PRIu64
 		       " hot_reads=%" PRIu64 " hot_hit_pages=%" PRIu64
-		       " file_blocks=%" PRIu64 " hot_blocks=%" PRIu64 "\n",
+		       " file_blocks=%" PRIu64 " hot_blocks=%" PRIu64
+		       " first_read_ms=%.3f\n",
 		       cur.t_ns / 1e9, cur.reads, cur.bytes, cur.hit_reads,
 		       cur.pages, cur.hit_pages, cur.hot_reads, cur.hot_hit_pages,
-		       l.nblocks, l.nhot);
+		       l.nblocks, l.nhot, first_read / 1e6);
 	}
 	return 0;
 }

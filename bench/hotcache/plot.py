@@ -23,12 +23,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 MIB = 1 << 20
-ORDER = ["none", "hot", "hot-before", "hot-rate", "whole", "whole-cat"]
+ORDER = ["none", "hot", "hot-j1", "hot-j2", "hot-before", "hot-rate", "whole", "whole-cat"]
 LABEL = {
     "none": "no prefetch",
     "hot": "hot set, with the reader",
     "hot-before": "hot set, before the reader",
     "hot-rate": "hot set, with the reader, --rate",
+    "hot-j1": "hot set, with the reader, --jobs 1",
+    "hot-j2": "hot set, with the reader, --jobs 2",
     "whole": "whole file (numamigctl), with the reader",
     "whole-cat": "whole file (cat), with the reader",
 }
@@ -39,6 +41,7 @@ PROFILE = {
 COLOR = {
     "none": "tab:gray", "hot": "tab:blue", "hot-before": "tab:cyan",
     "hot-rate": "tab:purple", "whole": "tab:orange", "whole-cat": "tab:red",
+    "hot-j1": "tab:green", "hot-j2": "tab:olive",
 }
 
 
@@ -168,14 +171,16 @@ def case_stats(rows, out, p, T):
         has_pf=any(r["prefetch_done"] is not None for r in rows),
         pwall=med([r["prefetch_wall_s"] for r in rows]),
         resident=med([r["resident_pages"] for r in rows]),
+        first=med([r.get("first_read_ms") for r in rows if r.get("first_read_ms") is not None]),
         n=len(rows))
 
 
 def profile_table(md, stat, cases, T):
     base = stat.get("none", {}).get("bytes")
     md.append("| case | read in T (MiB) | min–max | vs none | from prefetch start | hit | hot-block hit "
-              "| reader disk (MiB) | prefetch disk (MiB) | prefetch s | done | cached (MiB) |")
-    md.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+              "| reader disk (MiB) | prefetch disk (MiB) | prefetch s | done | cached (MiB) "
+              "| first read ms |")
+    md.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     for c in cases:
         s = stat[c]
         ratio = s["bytes"] / base if base else None
@@ -186,7 +191,8 @@ def profile_table(md, stat, cases, T):
                   f"| {fmt(100 * s['hot_hit'] if s['hot_hit'] is not None else None, '.1f')}% "
                   f"| {fmt(s['rdisk'] / MIB)} | {fmt(s['pdisk'] / MIB)} "
                   f"| {fmt(s['pwall'], '.1f')} | {done} "
-                  f"| {fmt(s['resident'] * 4096 / MIB if s['resident'] is not None else None)} |")
+                  f"| {fmt(s['resident'] * 4096 / MIB if s['resident'] is not None else None)} "
+                  f"| {fmt(s['first'], '.1f')} |")
     md.append("")
 
 
