@@ -5,6 +5,8 @@
 #
 #   full_dump_s, full_bytes      criu dump of the fresh workload (full)
 #   restore_s                    criu restore -d, no tracking
+#   restore_script_s             criu restore -d with numamig-criu-action,
+#                                NUMAMIG_TRACK_MEM=0 (the script's own cost)
 #   restore_tracked_s            criu restore -d with numamig-criu-action
 #                                (tracking started at pre-resume)
 #   write_ms, write_tracked_ms   the workload rewriting SHARE% of its pages
@@ -70,6 +72,9 @@ for rep in $(seq "$REPS"); do
 
 	put restore_s "$(secs criu restore -d -D "$W/g0")"
 	ask USR1 '^dirtied' && put write_ms "$(cut -d ' ' -f 3 "$S")"
+	kill -9 "$pid"; gone
+
+	put restore_script_s "$(NUMAMIG_TRACK_MEM=0 secs criu restore -d -D "$W/g0" --action-script "$ACTION")"
 	kill -9 "$pid"; gone
 
 	put restore_tracked_s "$(secs criu restore -d -D "$W/g0" --action-script "$ACTION")"
