@@ -292,9 +292,30 @@ else
 	not_ok "numamig-checkpoint --runc after the restore is incremental" "rc=$rc" \
 		"$(cat /tmp/ck.json 2>/dev/null)" "$(tail -n 3 /tmp/ck.err)"
 fi
-# (Restoring the container from that chain is not tested: runc restore
-# from it did not finish in this guest; see the issue notes.)
 wait_for "! runc state $ID >/dev/null 2>&1" 100
+beat2=$(head -n 1 $B/rootfs/beat 2>/dev/null | tr -cd 0-9)
+
+# Restore from the chain: the written pages from images2, the rest from the
+# first images through images2/parent.  The heartbeat counter lives in the
+# container's memory: it goes on from where the second checkpoint left it.
+runc_bg restore -d --image-path $CK/images2 --bundle $B $ID
+if wait_for "runc state $ID 2>/dev/null | grep -q '\"status\": \"running\"'" 600; then
+	ok "runc restore from the incremental chain"
+else
+	bail "runc restore from the incremental chain" "$(tail -n 8 $CK/runc.log)"
+fi
+if wait_for "[ \"\$(head -n 1 $B/rootfs/beat 2>/dev/null | tr -cd 0-9)\" -gt $((beat2 + 2)) ]" 100; then
+	ok "the container restored from the chain runs on from its heartbeat ($beat2 -> $(head -n 1 $B/rootfs/beat))"
+else
+	not_ok "the container restored from the chain runs on from its heartbeat" \
+		"at the checkpoint $beat2, now '$(head -n 1 $B/rootfs/beat 2>/dev/null)'"
+fi
+pid=$(runc state $ID | jq -r .pid)
+if grep -qx "images=$CK/images2" "/run/numamig/restored/$pid" 2>/dev/null; then
+	ok "the restore record names the chain's newest images"
+else
+	not_ok "the restore record names the chain's newest images" "$(cat "/run/numamig/restored/$pid" 2>&1)"
+fi
 
 runc kill $ID KILL 2>/dev/null
 wait_for "! runc state $ID 2>/dev/null | grep -q running" 50
