@@ -22,7 +22,7 @@
 			 BIT_ULL(_NUMAMIG_STATUS) | BIT_ULL(_NUMAMIG_LIST) | \
 			 BIT_ULL(_NUMAMIG_CANCEL) | BIT_ULL(_NUMAMIG_SET) | \
 			 BIT_ULL(_NUMAMIG_WAIT) | BIT_ULL(_NUMAMIG_LOCALITY) | \
-			 BIT_ULL(_NUMAMIG_HOTCACHE))
+			 BIT_ULL(_NUMAMIG_HOTCACHE) | BIT_ULL(_NUMAMIG_HUGE))
 
 /**
  * struct numamig_file - state of one open /dev/numamig
@@ -296,6 +296,37 @@ out_free:
 }
 
 /**
+ * numamig_ioctl_huge() - NUMAMIG_IOC_HUGE: move a job's large folios whole
+ * @file: the caller's file, which becomes the job's mover.
+ * @arg:  user pointer to struct numamig_huge.
+ *
+ * Return: 0 with count written, or the errors of struct numamig_huge.
+ */
+static long numamig_ioctl_huge(struct file *file,
+			       struct numamig_huge __user *arg)
+{
+	struct numamig_job *job;
+	struct numamig_huge req;
+	int ret;
+
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	if (req.flags & ~NUMAMIG_HUGE_FLAGS_ALL ||
+	    !numamig_zero(req.reserved, sizeof(req.reserved)))
+		return -EINVAL;
+	job = numamig_job_get(req.job_id);
+	if (!job)
+		return -ENOENT;
+	ret = numamig_handoff_ioctl(job, file, &req);
+	numamig_job_put(job);
+	if (ret)
+		return ret;
+	if (put_user(req.count, &arg->count))
+		return -EFAULT;
+	return 0;
+}
+
+/**
  * numamig_ioctl_hotcache() - NUMAMIG_IOC_HOTCACHE: dump cached pages
  * @arg: user pointer to struct numamig_hotcache.
  *
@@ -351,6 +382,7 @@ static long numamig_ioctl(struct file *file, unsigned int cmd,
 	case NUMAMIG_IOC_WAIT:
 	case NUMAMIG_IOC_LOCALITY:
 	case NUMAMIG_IOC_HOTCACHE:
+	case NUMAMIG_IOC_HUGE:
 		if (!READ_ONCE(nf->api_done))
 			return -EPROTO;
 		break;
@@ -373,6 +405,8 @@ static long numamig_ioctl(struct file *file, unsigned int cmd,
 		return numamig_ioctl_wait(uarg);
 	case NUMAMIG_IOC_HOTCACHE:
 		return numamig_ioctl_hotcache(uarg);
+	case NUMAMIG_IOC_HUGE:
+		return numamig_ioctl_huge(file, uarg);
 	default:
 		return numamig_ioctl_locality(uarg);
 	}
@@ -397,7 +431,8 @@ static int numamig_open(struct inode *inode, struct file *file)
 }
 
 /**
- * numamig_release() - close /dev/numamig; jobs live on (they are global)
+ * numamig_release() - close /dev/numamig; jobs live on (they are global),
+ *                     but split huge pages if this file was their mover
  * @inode: the device inode.
  * @file:  the file.
  *
@@ -405,6 +440,7 @@ static int numamig_open(struct inode *inode, struct file *file)
  */
 static int numamig_release(struct inode *inode, struct file *file)
 {
+	numamig_jobs_drop_mover(file);
 	kfree(file->private_data);
 	return 0;
 }

@@ -120,6 +120,7 @@ static int numamig_job_thread(void *data)
 	job->st.elapsed_ns = ktime_get_ns() - job->start_ns;
 	spin_unlock(&job->lock);
 	wake_up_all(&job->done_wq);
+	numamig_handoff_end(job);
 	return 0;
 }
 
@@ -136,6 +137,7 @@ static struct numamig_job *numamig_job_alloc(const struct numamig_migrate *req,
 	spin_lock_init(&job->lock);
 	init_waitqueue_head(&job->kick_wq);
 	init_waitqueue_head(&job->done_wq);
+	numamig_handoff_init(&job->handoff);
 	mmgrab(mm);
 	job->mm = mm;
 	job->pid = req->pid;
@@ -267,6 +269,10 @@ void numamig_job_publish(struct numamig_job *job,
 	pub->walk_done_ns = st->walk_done_ns;
 	pub->cpu_ns = st->cpu_ns;
 	pub->sleep_ns = st->sleep_ns;
+	pub->huge_moved = st->huge_moved;
+	pub->huge_pages = st->huge_pages;
+	pub->huge_small = st->huge_small;
+	pub->huge_split = st->huge_split;
 	spin_unlock(&job->lock);
 }
 
@@ -410,4 +416,20 @@ void numamig_jobs_shutdown(void)
 		list_del(&job->list);
 		numamig_job_put(job);
 	}
+}
+
+/**
+ * numamig_jobs_drop_mover() - a file closed: jobs it moved huge pages for
+ *                             split them from now on
+ * @file: the file being released.
+ */
+void numamig_jobs_drop_mover(const struct file *file)
+{
+	struct numamig_job *job;
+
+	mutex_lock(&numamig_jobs_lock);
+	list_for_each_entry(job, &numamig_jobs, list)
+		if (job->flags & NUMAMIG_MIGRATE_KEEP_HUGE)
+			numamig_handoff_drop(job, file);
+	mutex_unlock(&numamig_jobs_lock);
 }

@@ -14,6 +14,10 @@
  * Pages move with the exported migrate_vma_*() calls, one span of
  * consecutive pages inside one PMD at a time: the cost of a span is paid
  * per page in it, and spans keep unrelated pages out of the unmap.
+ *
+ * KEEP_HUGE jobs queue large folios on lists of their own (@hot_l,
+ * @rem_l: one entry per folio, in the same hot/rem order) and hand them
+ * to the mover in user space (handoff.c), which moves them whole.
  */
 #define pr_fmt(fmt) "numamig: " fmt
 
@@ -50,6 +54,21 @@ struct numamig_addrs {
 	size_t cap;
 };
 
+/* A large folio, or the part of it one walk saw. */
+struct numamig_large {
+	unsigned long addr;		/* first page seen */
+	const struct folio *folio;	/* identity only, never dereferenced */
+	u32 nr;				/* pages queued */
+	bool thp;			/* PMD-mapped */
+};
+
+struct numamig_larges {
+	struct numamig_large *v;
+	size_t nr;
+	size_t cap;
+	u64 pages;		/* sum of v[].nr */
+};
+
 /* Everything the engine thread owns; nobody else touches it. */
 struct numamig_run {
 	struct numamig_job *job;
@@ -58,12 +77,18 @@ struct numamig_run {
 	struct numamig_addrs hot;
 	struct numamig_addrs rem;
 	size_t rem_head;		/* rem[0..rem_head) are done */
+	struct numamig_larges hot_l;	/* KEEP_HUGE: hot large folios */
+	struct numamig_larges rem_l;	/* KEEP_HUGE: the other ones */
+	size_t rem_l_head;		/* rem_l.v[0..rem_l_head) are done */
+	u64 rem_l_done;			/* pages in them */
 	struct numamig_addrs *grow;	/* the list that asked for room */
+	struct numamig_larges *grow_l;	/* or the large list that did */
 	unsigned long resume;		/* where a stopped walk goes on */
 	unsigned long cursor;		/* next address the walk looks at */
 	bool walk_done;
 	bool prioritized;		/* mild, severe */
 	bool move_shared;
+	bool keep_huge;			/* NUMAMIG_MIGRATE_KEEP_HUGE */
 	bool gone;			/* the address space is gone */
 	u32 batch;			/* n for the current batch */
 	u64 cpu_start;
@@ -72,6 +97,9 @@ struct numamig_run {
 	unsigned long src_pfns[NUMAMIG_SPAN_PAGES];
 	unsigned long dst_pfns[NUMAMIG_SPAN_PAGES];
 	struct page *dpages[NUMAMIG_SPAN_PAGES];
+	unsigned long split_addr[NUMAMIG_SPAN_PAGES];	/* a folio split */
+	unsigned long h_addr[NUMAMIG_HUGE_BATCH];	/* one hand-off */
+	s32 h_status[NUMAMIG_HUGE_BATCH];
 };
 
 static int numamig_addrs_reserve(struct numamig_addrs *a, size_t want)
@@ -102,10 +130,39 @@ static void numamig_addrs_free(struct numamig_addrs *a)
 	a->cap = 0;
 }
 
+static int numamig_larges_grow(struct numamig_larges *l)
+{
+	size_t cap = max_t(size_t, l->cap * 2, NUMAMIG_LIST_MIN);
+	struct numamig_large *v;
+
+	v = kvmalloc_array(cap, sizeof(*v), GFP_KERNEL | __GFP_NOWARN);
+	if (!v)
+		return -ENOMEM;
+	if (l->nr)
+		memcpy(v, l->v, l->nr * sizeof(*v));
+	kvfree(l->v);
+	l->v = v;
+	l->cap = cap;
+	return 0;
+}
+
+static void numamig_larges_free(struct numamig_larges *l)
+{
+	kvfree(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Pages waiting on @hot, small and large: what a batch is measured in. */
+static u64 numamig_hot_pages(const struct numamig_run *run)
+{
+	return run->hot.nr + run->hot_l.pages;
+}
+
 /* Publish the counters so status shows progress. */
 static void numamig_run_publish(struct numamig_run *run)
 {
-	u64 left = run->hot.nr + (run->rem.nr - run->rem_head);
+	u64 left = numamig_hot_pages(run) + (run->rem.nr - run->rem_head) +
+		   (run->rem_l.pages - run->rem_l_done);
 
 	if (!run->walk_done && run->est_anon > run->st.pages_scanned)
 		left += run->est_anon - run->st.pages_scanned;
@@ -354,18 +411,181 @@ static size_t numamig_migrate_list(struct numamig_run *run,
 	return i;
 }
 
+/* ---- large folios (KEEP_HUGE) ---- */
+
+/* Probe callback: what maps the first page of a moved folio now. */
+struct numamig_probe {
+	bool seen;
+	bool large;
+	int nid;
+};
+
+static int numamig_probe_page(const struct numamig_pte_info *info,
+			      void *data)
+{
+	struct numamig_probe *p = data;
+
+	p->seen = true;
+	p->large = info->thp || folio_test_large(page_folio(info->page));
+	p->nid = info->nid;
+	return 1;
+}
+
+/* Count the folios the mover moved: still large on the destination? */
+static void numamig_count_moved(struct numamig_run *run,
+				const struct numamig_large *v, size_t k)
+{
+	struct mm_struct *mm = run->mm;
+	struct vm_area_struct *vma;
+	struct numamig_probe p;
+	size_t j;
+
+	if (!mmget_not_zero(mm))
+		return;
+	mmap_read_lock(mm);
+	for (j = 0; j < k; j++) {
+		if (run->h_status[j] != run->job->dst)
+			continue;
+		run->st.pages_migrated += v[j].nr;
+		run->st.huge_pages += v[j].nr;
+		memset(&p, 0, sizeof(p));
+		vma = find_vma(mm, v[j].addr);
+		if (vma && vma->vm_start <= v[j].addr)
+			numamig_walk_range(mm, v[j].addr, v[j].addr + PAGE_SIZE,
+					   0, numamig_probe_page, &p, NULL);
+		if (p.seen && p.large)
+			run->st.huge_moved++;
+		else
+			run->st.huge_small++;
+	}
+	mmap_read_unlock(mm);
+	mmput(mm);
+}
+
+/* The mover could not move @e: split it here (migrate_vma does). */
+static void numamig_split_large(struct numamig_run *run,
+				const struct numamig_large *e, bool hot)
+{
+	u32 i;
+
+	run->st.huge_split++;
+	if (e->thp)
+		run->st.thp_split++;
+	for (i = 0; i < e->nr; i++)
+		run->split_addr[i] = e->addr + i * PAGE_SIZE;
+	numamig_migrate_list(run, run->split_addr, e->nr, hot);
+}
+
+/*
+ * Hand @v[0..@nr) to the mover, NUMAMIG_HUGE_BATCH at a time, and split
+ * what it did not move.  Called without mmap_lock.
+ * Return: entries dealt with; fewer than @nr when the job must stop.
+ */
+static size_t numamig_move_larges(struct numamig_run *run,
+				  const struct numamig_large *v, size_t nr,
+				  bool hot)
+{
+	size_t i = 0, k, j;
+	int ret;
+	s32 s;
+
+	while (i < nr && !numamig_job_should_stop(run->job) && !run->gone) {
+		k = min_t(size_t, nr - i, NUMAMIG_HUGE_BATCH);
+		for (j = 0; j < k; j++)
+			run->h_addr[j] = v[i + j].addr;
+		ret = numamig_handoff_move(run->job, run->h_addr, k,
+					   run->h_status);
+		if (ret == -EINTR)
+			break;
+		for (j = 0; j < k && ret; j++)
+			run->h_status[j] = ret;
+		numamig_count_moved(run, v + i, k);
+		for (j = 0; j < k; j++) {
+			s = run->h_status[j];
+			if (s == run->job->dst)
+				continue;
+			if (s == -ENOENT || s == -EFAULT)	/* unmapped */
+				run->st.skipped[NUMAMIG_SKIP_SWAPPED] += v[i + j].nr;
+			else
+				numamig_split_large(run, &v[i + j], hot);
+		}
+		i += k;
+	}
+	return i;
+}
+
+/* Entries of @l from @head whose pages make at most one batch (>= 1). */
+static size_t numamig_larges_take(const struct numamig_larges *l, size_t head,
+				  u32 batch)
+{
+	u64 pages = 0;
+	size_t k = 0;
+
+	while (head + k < l->nr && (!k || pages + l->v[head + k].nr <= batch)) {
+		pages += l->v[head + k].nr;
+		k++;
+	}
+	return k;
+}
+
 /* Move the whole @hot list as one batch. */
 static void numamig_flush_hot(struct numamig_run *run)
 {
-	if (!run->hot.nr)
-		return;
-	sort(run->hot.addr, run->hot.nr, sizeof(unsigned long),
-	     numamig_cmp_addr, NULL);
-	numamig_migrate_list(run, run->hot.addr, run->hot.nr, true);
-	run->hot.nr = 0;
+	if (run->hot.nr) {
+		sort(run->hot.addr, run->hot.nr, sizeof(unsigned long),
+		     numamig_cmp_addr, NULL);
+		numamig_migrate_list(run, run->hot.addr, run->hot.nr, true);
+		run->hot.nr = 0;
+	}
+	if (run->hot_l.nr) {
+		numamig_move_larges(run, run->hot_l.v, run->hot_l.nr, true);
+		run->hot_l.nr = 0;
+		run->hot_l.pages = 0;
+	}
 }
 
 /* ---- walking ---- */
+
+/* Walk callback part for a page of a large folio (KEEP_HUGE). */
+static int numamig_collect_large(struct numamig_run *run,
+				 const struct numamig_pte_info *info)
+{
+	struct numamig_larges *list = (run->prioritized && !info->referenced) ?
+				      &run->rem_l : &run->hot_l;
+	const struct folio *folio = page_folio(info->page);
+	struct numamig_large *last = list->nr ? &list->v[list->nr - 1] : NULL;
+	bool extend;
+
+	/* A PTE-mapped folio shows up page by page: one entry for all. */
+	extend = last && last->folio == folio &&
+		 last->addr + (unsigned long)last->nr * PAGE_SIZE == info->addr &&
+		 last->nr + info->nr <= NUMAMIG_SPAN_PAGES;
+	if (!extend && list->nr == list->cap) {
+		run->grow_l = list;
+		run->resume = info->addr;
+		return NUMAMIG_WALK_GROW;
+	}
+	run->st.pages_scanned += info->nr;
+	if (info->referenced)
+		run->st.pages_referenced += info->nr;
+	if (!run->move_shared && numamig_page_shared(info->page)) {
+		run->st.skipped[NUMAMIG_SKIP_SHARED] += info->nr;
+		return 0;
+	}
+	if (extend) {
+		last->nr += info->nr;
+	} else {
+		last = &list->v[list->nr++];
+		last->addr = info->addr;
+		last->folio = folio;
+		last->nr = info->nr;
+		last->thp = info->thp;
+	}
+	list->pages += info->nr;
+	run->st.pages_queued += info->nr;
+	run->resume = info->addr + info->nr * PAGE_SIZE;
+	return numamig_hot_pages(run) >= run->batch ? NUMAMIG_WALK_FULL : 0;
+}
 
 /* Walk callback: queue a page that is on a source node. */
 static int numamig_collect_page(const struct numamig_pte_info *info,
@@ -383,6 +603,9 @@ static int numamig_collect_page(const struct numamig_pte_info *info,
 		run->st.skipped[NUMAMIG_SKIP_FILE] += info->nr;
 		return 0;
 	}
+	if (run->keep_huge &&
+	    (info->thp || folio_test_large(page_folio(info->page))))
+		return numamig_collect_large(run, info);
 	list = (run->prioritized && !info->referenced) ? &run->rem : &run->hot;
 	if (list->nr + info->nr > list->cap) {
 		run->grow = list;
@@ -402,7 +625,7 @@ static int numamig_collect_page(const struct numamig_pte_info *info,
 		list->addr[list->nr++] = info->addr + i * PAGE_SIZE;
 	run->st.pages_queued += info->nr;
 	run->resume = info->addr + info->nr * PAGE_SIZE;
-	return run->hot.nr >= run->batch ? NUMAMIG_WALK_FULL : 0;
+	return numamig_hot_pages(run) >= run->batch ? NUMAMIG_WALK_FULL : 0;
 }
 
 /* Walk callback for mappings we do not move: count why. */
@@ -474,7 +697,12 @@ static int numamig_walk_step(struct numamig_run *run)
 					 numamig_collect_page, run, &np);
 		if (ret == NUMAMIG_WALK_GROW) {
 			run->cursor = run->resume;
-			ret = numamig_addrs_reserve(run->grow, HPAGE_PMD_NR);
+			if (run->grow_l)
+				ret = numamig_larges_grow(run->grow_l);
+			else
+				ret = numamig_addrs_reserve(run->grow,
+							    HPAGE_PMD_NR);
+			run->grow_l = NULL;
 			if (ret)
 				break;
 			continue;
@@ -659,13 +887,14 @@ static int numamig_walk_phase(struct numamig_run *run, int *error)
 		state = numamig_run_state(run);
 		if (state != NUMAMIG_STATE_RUNNING)
 			return state;
-		if (run->hot.nr >= run->batch ||
-		    (run->walk_done && run->hot.nr)) {
+		if (numamig_hot_pages(run) >= run->batch ||
+		    (run->walk_done && numamig_hot_pages(run))) {
 			numamig_flush_hot(run);
 			run->st.batches++;
 			numamig_run_publish(run);
 			/* No sleep after the very last batch. */
-			if (!run->walk_done || run->rem_head < run->rem.nr)
+			if (!run->walk_done || run->rem_head < run->rem.nr ||
+			    run->rem_l_head < run->rem_l.nr)
 				numamig_throttle(run, 0);
 		} else {
 			numamig_run_publish(run);
@@ -676,12 +905,37 @@ static int numamig_walk_phase(struct numamig_run *run, int *error)
 	return numamig_run_state(run);
 }
 
+/* One batch of the large folios left on @rem_l. */
+static void numamig_rem_larges(struct numamig_run *run)
+{
+	size_t k, done, j;
+
+	k = numamig_larges_take(&run->rem_l, run->rem_l_head, run->batch);
+	done = numamig_move_larges(run, run->rem_l.v + run->rem_l_head, k,
+				   false);
+	for (j = 0; j < done; j++)
+		run->rem_l_done += run->rem_l.v[run->rem_l_head + j].nr;
+	run->rem_l_head += done;
+}
+
 /* Phase 2 (mild, severe): move @rem n pages at a time. */
 static int numamig_rem_phase(struct numamig_run *run, int *error)
 {
 	size_t take, done;
 	int state, ret;
 
+	while (run->rem_l_head < run->rem_l.nr) {
+		run->batch = numamig_run_batch(run);
+		numamig_rem_larges(run);
+		run->st.batches++;
+		state = numamig_run_state(run);
+		if (state != NUMAMIG_STATE_RUNNING)
+			return state;
+		numamig_run_publish(run);
+		if (run->rem_l_head < run->rem_l.nr ||
+		    run->rem_head < run->rem.nr)
+			numamig_throttle(run, 0);
+	}
 	while (run->rem_head < run->rem.nr) {
 		run->batch = numamig_run_batch(run);
 		take = run->batch;
@@ -721,6 +975,7 @@ static struct numamig_run *numamig_run_alloc(struct numamig_job *job)
 	run->prioritized = job->policy == NUMAMIG_POLICY_MILD ||
 			   job->policy == NUMAMIG_POLICY_SEVERE;
 	run->move_shared = job->flags & NUMAMIG_MIGRATE_MOVE_SHARED;
+	run->keep_huge = job->flags & NUMAMIG_MIGRATE_KEEP_HUGE;
 	run->est_anon = numamig_mm_anon_pages(job->mm);
 	run->cpu_start = numamig_thread_cpu_ns();
 	run->batch_start_ns = ktime_get_ns();
@@ -761,6 +1016,8 @@ int numamig_migrate_run(struct numamig_job *job, int *error)
 	numamig_run_publish(run);
 	numamig_addrs_free(&run->hot);
 	numamig_addrs_free(&run->rem);
+	numamig_larges_free(&run->hot_l);
+	numamig_larges_free(&run->rem_l);
 	kvfree(run);
 	return state;
 }

@@ -9,10 +9,42 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mm_types.h>
+#include <linux/mutex.h>
 #include <linux/nodemask.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/numamig.h>	/* from ../uapi: the ioctl contract */
+
+/**
+ * struct numamig_handoff - large folios handed to a KEEP_HUGE job's mover
+ * @lock:   protects every field below (a mutex: the mover copies to user
+ *          space under it).
+ * @mover:  the file that claimed the job (identity only, never
+ *          dereferenced), or NULL.
+ * @lost:   no mover came, or it closed its file or stalled: the engine
+ *          moves large folios itself from then on.
+ * @state:  NUMAMIG_HANDOFF_*.
+ * @nr:     entries of the current hand-off.
+ * @addr:   one address per folio, for the mover.
+ * @status: per entry, what the mover's move_pages(2) reported.
+ * @wq:     the engine waits here for results, the mover for folios.
+ */
+struct numamig_handoff {
+	struct mutex lock;	/* everything in this struct */
+	const struct file *mover;
+	bool lost;
+	u32 state;
+	u32 nr;
+	u64 addr[NUMAMIG_HUGE_BATCH];
+	s32 status[NUMAMIG_HUGE_BATCH];
+	wait_queue_head_t wq;
+};
+
+/* numamig_handoff.state */
+#define NUMAMIG_HANDOFF_IDLE	0	/* nothing to move */
+#define NUMAMIG_HANDOFF_READY	1	/* folios wait for the mover */
+#define NUMAMIG_HANDOFF_TAKEN	2	/* the mover is moving them */
+#define NUMAMIG_HANDOFF_DONE	3	/* results are in */
 
 /**
  * struct numamig_job - one migration of one mm to one node
@@ -39,6 +71,7 @@
  * @kick_wq:  the thread sleeps here between batches.
  * @done_wq:  NUMAMIG_IOC_WAIT callers sleep here until @st.state changes.
  * @start_ns: ktime of the start, read-only.
+ * @handoff:  KEEP_HUGE jobs: the exchange with the mover.
  */
 struct numamig_job {
 	struct list_head list;
@@ -64,6 +97,7 @@ struct numamig_job {
 	wait_queue_head_t kick_wq;
 	wait_queue_head_t done_wq;
 	u64 start_ns;
+	struct numamig_handoff handoff;
 };
 
 /* job.c: the registry and the life of a job */
@@ -81,6 +115,16 @@ bool numamig_job_should_stop(struct numamig_job *job);
 void numamig_job_publish(struct numamig_job *job,
 			 const struct numamig_job_status *st);
 void numamig_jobs_shutdown(void);
+void numamig_jobs_drop_mover(const struct file *file);
+
+/* handoff.c: large folios moved whole by a mover in user space */
+void numamig_handoff_init(struct numamig_handoff *h);
+int numamig_handoff_move(struct numamig_job *job, const unsigned long *addr,
+			 u32 nr, s32 *status);
+void numamig_handoff_end(struct numamig_job *job);
+bool numamig_handoff_drop(struct numamig_job *job, const struct file *file);
+int numamig_handoff_ioctl(struct numamig_job *job, const struct file *file,
+			  struct numamig_huge *req);
 
 /* migrate.c: the engine, run on the job's thread */
 int numamig_migrate_run(struct numamig_job *job, int *error);

@@ -396,6 +396,140 @@ TEST_F_TIMEOUT(job, thp_split_and_moved, NM_TEST_TIMEOUT)
 	nm_target_verify(_metadata, t);
 }
 
+/* Start a THP-backed target; SKIP where no THP can be had. */
+static void thp_target(struct __test_metadata *_metadata, struct nm_env *e,
+		       struct nm_target *t, size_t size)
+{
+	struct nm_target_opts o = nm_opts(e, size);
+	char mode[128] = "";
+	long kb;
+	int fd;
+
+	fd = open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY);
+	if (fd < 0)
+		SKIP(return, "no transparent huge pages");
+	ASSERT_GT(read(fd, mode, sizeof(mode) - 1), 0);
+	close(fd);
+	if (strstr(mode, "[never]"))
+		SKIP(return, "transparent huge pages disabled");
+	nm_balancing(_metadata, e, 0);
+	o.thp = true;
+	nm_target_start(_metadata, t, &o);
+	kb = nm_anon_huge_kb(t->pid);
+	ASSERT_GE(kb, 0) TH_LOG("smaps_rollup: %s", strerror(-kb));
+	if (kb < 4096)
+		SKIP(return, "no THP could be allocated (AnonHugePages %ld kB)", kb);
+}
+
+static int huge_call(int fd, __u64 id, __u64 flags, __u64 *addrs,
+		     __s32 *status, __u32 count)
+{
+	struct numamig_huge h = {
+		.job_id = id, .flags = flags,
+		.addrs_ptr = (uintptr_t)addrs, .status_ptr = (uintptr_t)status,
+		.capacity = NUMAMIG_HUGE_BATCH, .count = count,
+	};
+	int ret = nm_ioctl(fd, NUMAMIG_IOC_HUGE, &h);
+
+	return ret ? ret : (int)h.count;
+}
+
+/*
+ * A user relies on: a KEEP_HUGE job hands its huge pages to one mover
+ * (another file is refused), takes results back, splits what the mover
+ * could not move, and without a mover still moves everything.
+ */
+TEST_F_TIMEOUT(job, keep_huge_handoff, 2 * NM_TEST_TIMEOUT)
+{
+	static __u64 addrs[NUMAMIG_HUGE_BATCH];
+	static __s32 status[NUMAMIG_HUGE_BATCH];
+	struct nm_env *e = &self->env;
+	struct nm_target *t = &e->t[0];
+	struct numamig_job_status st;
+	struct numamig_migrate m;
+	struct numamig_huge h;
+	__u64 id, plain;
+	int fd2, got;
+
+	thp_target(_metadata, e, t, 8 * MiB);
+
+	/* Not a KEEP_HUGE job, no such job, bad fields: refused. */
+	m = nm_job(t->pid, e->dst, NUMAMIG_POLICY_PERIODICAL, 512, 60000);
+	plain = nm_start(_metadata, e->fd, &m);
+	ASSERT_EQ(-EINVAL, huge_call(e->fd, plain, 0, addrs, status, 0));
+	ASSERT_EQ(0, nm_cancel(e->fd, plain));
+	ASSERT_EQ(-ENOENT, huge_call(e->fd, ~0ULL, 0, addrs, status, 0));
+
+	m.flags |= NUMAMIG_MIGRATE_KEEP_HUGE;
+	id = nm_start(_metadata, e->fd, &m);
+	memset(&h, 0, sizeof(h));
+	h.job_id = id;
+	h.capacity = NUMAMIG_HUGE_BATCH;
+	h.flags = NUMAMIG_HUGE_FLAGS_ALL + 1;
+	ASSERT_EQ(-EINVAL, nm_ioctl(e->fd, NUMAMIG_IOC_HUGE, &h));
+	h.flags = 0;
+	h.reserved[2] = 1;
+	ASSERT_EQ(-EINVAL, nm_ioctl(e->fd, NUMAMIG_IOC_HUGE, &h));
+	h.reserved[2] = 0;
+	h.capacity = NUMAMIG_HUGE_BATCH - 1;
+	ASSERT_EQ(-EINVAL, nm_ioctl(e->fd, NUMAMIG_IOC_HUGE, &h));
+
+	/* The first hand-off: one huge page per batch of 512 pages. */
+	got = huge_call(e->fd, id, 0, addrs, status, 0);
+	ASSERT_EQ(1, got) TH_LOG("hand-off of %d", got);
+	ASSERT_EQ(0, addrs[0] % NM_THP_SIZE);
+	fd2 = open(NUMAMIG_DEVICE, O_RDWR | O_CLOEXEC);
+	ASSERT_GE(fd2, 0);
+	ASSERT_EQ(0, nm_ioctl(fd2, NUMAMIG_IOC_API, &e->api));
+	ASSERT_EQ(-EBUSY, huge_call(fd2, id, 0, addrs, status, 0));
+	close(fd2);
+	/* A result must answer the hand-off it belongs to. */
+	ASSERT_EQ(-EINVAL, huge_call(e->fd, id, NUMAMIG_HUGE_RESULT, addrs,
+				     status, 2));
+	/* "Could not move it": the job splits that one itself, then hands on. */
+	status[0] = -EACCES;
+	ASSERT_EQ(0, nm_set(e->fd, id, NUMAMIG_THROTTLE_SLEEP, 0, 0, 0));
+	got = huge_call(e->fd, id, NUMAMIG_HUGE_RESULT, addrs, status, 1);
+	ASSERT_GE(got, 1);
+	nm_status(_metadata, e->fd, id, &st);
+	ASSERT_EQ(1, st.huge_split) TH_LOG("%s", nm_status_str(&st));
+	ASSERT_EQ(1, st.thp_split) TH_LOG("%s", nm_status_str(&st));
+	/* The mover closes without answering: the job splits the rest. */
+	close(e->fd);
+	e->fd = open(NUMAMIG_DEVICE, O_RDWR | O_CLOEXEC);
+	ASSERT_GE(e->fd, 0);
+	ASSERT_EQ(0, nm_ioctl(e->fd, NUMAMIG_IOC_API, &e->api));
+	nm_wait_end(_metadata, e->fd, id, NM_WAIT_MS, &st);
+	nm_assert_done(_metadata, &st, nm_target_pages(t));
+	ASSERT_EQ(0, st.huge_moved);
+	ASSERT_GE(st.huge_split, 2) TH_LOG("%s", nm_status_str(&st));
+	nm_assert_on_node(t->pid, t->info.buf, nm_target_pages(t), e->dst, 100);
+	nm_target_verify(_metadata, t);
+	/* The job has ended: a call returns at once with nothing. */
+	ASSERT_EQ(0, huge_call(e->fd, id, 0, addrs, status, 0));
+}
+
+/* A user relies on: a KEEP_HUGE job nobody moves for still moves it all. */
+TEST_F_TIMEOUT(job, keep_huge_without_mover, NM_TEST_TIMEOUT)
+{
+	struct nm_env *e = &self->env;
+	struct nm_target *t = &e->t[0];
+	struct numamig_job_status st;
+	struct numamig_migrate m;
+	__u64 id;
+
+	thp_target(_metadata, e, t, 8 * MiB);
+	m = nm_job(t->pid, e->dst, NUMAMIG_POLICY_EAGER, 0, 0);
+	m.flags |= NUMAMIG_MIGRATE_KEEP_HUGE;
+	id = nm_start(_metadata, e->fd, &m);
+	nm_wait_end(_metadata, e->fd, id, NM_WAIT_MS, &st);
+	nm_assert_done(_metadata, &st, nm_target_pages(t));
+	ASSERT_GE(st.huge_split, 1) TH_LOG("%s", nm_status_str(&st));
+	ASSERT_EQ(st.huge_split, st.thp_split) TH_LOG("%s", nm_status_str(&st));
+	nm_assert_on_node(t->pid, t->info.buf, nm_target_pages(t), e->dst, 100);
+	nm_target_verify(_metadata, t);
+}
+
 /* Write the test file's words into fd, its page cache on node. */
 static void write_file(struct __test_metadata *_metadata, int fd, size_t size,
 		       int node)

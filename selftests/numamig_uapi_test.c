@@ -124,7 +124,9 @@ TEST_F_TIMEOUT(uapi, api_handshake, NM_TEST_TIMEOUT)
 		  !!(have->ioctls & (1ULL << _NUMAMIG_LOCALITY)));
 	ASSERT_EQ(!!(have->features & NUMAMIG_FEATURE_HOTCACHE),
 		  !!(have->ioctls & (1ULL << _NUMAMIG_HOTCACHE)));
-	ASSERT_EQ(0, have->ioctls & ~((1ULL << (_NUMAMIG_HOTCACHE + 1)) - 1));
+	ASSERT_EQ(!!(have->features & NUMAMIG_FEATURE_KEEP_HUGE),
+		  !!(have->ioctls & (1ULL << _NUMAMIG_HUGE)));
+	ASSERT_EQ(0, have->ioctls & ~((1ULL << (_NUMAMIG_HUGE + 1)) - 1));
 	for (i = 0; i < 4; i++)
 		ASSERT_EQ(0, have->reserved[i]);
 
@@ -274,7 +276,7 @@ TEST_F_TIMEOUT(uapi, status_rejects_bad_input, NM_TEST_TIMEOUT)
 	ASSERT_EQ(0, st.error);
 	ASSERT_EQ(e->t[0].pid, st.pid);
 	ASSERT_EQ(0, st.migrate_flags);
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < (int)(sizeof(st.reserved) / sizeof(st.reserved[0])); i++)
 		ASSERT_EQ(0, st.reserved[i]);
 	for (i = NUMAMIG_SKIP_SPECIAL + 1; i < NUMAMIG_SKIP_MAX; i++)
 		ASSERT_EQ(0, st.skipped[i]);
@@ -615,9 +617,9 @@ TEST_F_TIMEOUT(uapi, unknown_command_and_bad_pointers, NM_TEST_TIMEOUT)
 	__u64 word = 0;
 	int fd;
 
-	ASSERT_EQ(-ENOTTY, nm_ioctl(e->fd, _IO(NUMAMIG_IOC_MAGIC, _NUMAMIG_HOTCACHE + 1),
+	ASSERT_EQ(-ENOTTY, nm_ioctl(e->fd, _IO(NUMAMIG_IOC_MAGIC, _NUMAMIG_HUGE + 1),
 				    NULL));
-	ASSERT_EQ(-ENOTTY, nm_ioctl(e->fd, _IOWR(NUMAMIG_IOC_MAGIC, _NUMAMIG_HOTCACHE + 1,
+	ASSERT_EQ(-ENOTTY, nm_ioctl(e->fd, _IOWR(NUMAMIG_IOC_MAGIC, _NUMAMIG_HUGE + 1,
 						 struct numamig_api), &word));
 	ASSERT_EQ(-ENOTTY, nm_ioctl(e->fd, _IOWR(NUMAMIG_IOC_MAGIC, 0xff, __u64), &word));
 	/* a known number with another size or direction is another command */

@@ -17,6 +17,7 @@
 #include "args.h"
 #include "cgroup.h"
 #include "cli.h"
+#include "hugemover.h"
 #include "json.h"
 #include "msg.h"
 #include "nmctl_ioctl.h"
@@ -40,6 +41,8 @@ static const char usage_migrate[] =
 "     --sleep MS        pause after each batch, 0..60000 (default: 100)\n"
 "     --cpu PERCENT     hold the job to PERCENT of one CPU, 0..100\n"
 "                       (replaces --sleep; 0 = off, the default)\n"
+"     --split-huge      split transparent huge pages to move them (default:\n"
+"                       keep them huge; a helper moves them whole)\n"
 "     --wait            wait for the job(s) to finish, showing progress;\n"
 "                       Ctrl-C cancels them\n"
 "     --json            print JSON: {\"jobs\":[{\"job\":N,\"pid\":P}]}, or with\n"
@@ -55,6 +58,7 @@ struct migrate_args {
 	const char *from_arg;
 	struct numamig_migrate req;	/* everything but pid and group */
 	bool sleep_given;
+	bool split_huge;
 	bool wait;
 	bool json;
 };
@@ -69,6 +73,7 @@ static const struct option migrate_opts[] = {
 	{ "sleep",  required_argument, NULL, OPT_SLEEP },
 	{ "cpu",    required_argument, NULL, OPT_CPU },
 	{ "wait",   no_argument,       NULL, OPT_WAIT },
+	{ "split-huge", no_argument,   NULL, OPT_SPLIT_HUGE },
 	{ "json",   no_argument,       NULL, OPT_JSON },
 	{ "help",   no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -126,6 +131,9 @@ static int migrate_parse(int argc, char **argv, struct migrate_args *a)
 			break;
 		case OPT_WAIT:
 			a->wait = true;
+			break;
+		case OPT_SPLIT_HUGE:
+			a->split_huge = true;
 			break;
 		case OPT_JSON:
 			a->json = true;
@@ -320,6 +328,7 @@ static size_t migrate_start(struct nmctl_dev *dev, const struct migrate_args *a,
 
 		m.pid = pids[i];
 		m.group = group;
+		huge_keep_request(dev, &m, a->split_huge);
 		r = nmctl_migrate(dev, &m);
 		if (r == -ESRCH && a->cgroup) {
 			/* Processes come and go in a cgroup: not an error. */
@@ -334,6 +343,10 @@ static size_t migrate_start(struct nmctl_dev *dev, const struct migrate_args *a,
 				break;
 			continue;
 		}
+		r = huge_mover_start(&m);
+		if (r < 0)
+			nm_warn("job %llu: no helper to keep huge pages huge (%s): they are split",
+				(unsigned long long)m.job_id, strerror(-r));
 		jobs[started].id = m.job_id;
 		jobs[started].pid = pids[i];
 		started++;

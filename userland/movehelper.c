@@ -30,6 +30,7 @@
 #include <linux/kcmp.h>
 
 #include "cpuset.h"
+#include "hugemover.h"
 #include "movestate.h"
 #include "msg.h"
 #include "nmctl_ioctl.h"
@@ -202,6 +203,7 @@ static int start_new_jobs(struct move_state *m, struct nmctl_dev *dev,
 		req.pid = pids[i];
 		req.dst_node = m->to;
 		req.group = NMCTL_MOVE_GROUP(m->id);
+		huge_keep_request(dev, &req, false);
 		r = nmctl_migrate(dev, &req);
 		/* Gone, a zombie, or not ours to move: not part of the move. */
 		if (r == -ESRCH || r == -EPERM) {
@@ -212,6 +214,8 @@ static int start_new_jobs(struct move_state *m, struct nmctl_dev *dev,
 			fail(m, -r, "cannot start a job for pid %d", pids[i]);
 			return r;
 		}
+		/* Without a mover the job splits huge pages: not fatal. */
+		huge_mover_start(&req);
 		r = move_add_job(m, req.job_id, pids[i]);
 		if (r < 0) {
 			nmctl_cancel(dev, req.job_id);

@@ -42,6 +42,7 @@ static const char *const feature_names[] = {
 	"move-shared",	/* NUMAMIG_FEATURE_MOVE_SHARED */
 	"locality",	/* NUMAMIG_FEATURE_LOCALITY */
 	"hotcache",	/* NUMAMIG_FEATURE_HOTCACHE */
+	"keep-huge",	/* NUMAMIG_FEATURE_KEEP_HUGE */
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

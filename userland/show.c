@@ -93,11 +93,23 @@ void format_progress(char *buf, size_t len, const struct progress *p, bool bar)
 
 static void migrate_flags_text(char *buf, size_t len, unsigned long long flags)
 {
-	snprintf(buf, len, "%s%s%s",
-		 flags & NUMAMIG_MIGRATE_MOVE_SHARED ? "move-shared" : "",
-		 (flags & NUMAMIG_MIGRATE_MOVE_SHARED) &&
-		 (flags & NUMAMIG_MIGRATE_ALL_SOURCES) ? ", " : "",
-		 flags & NUMAMIG_MIGRATE_ALL_SOURCES ? "all-sources" : "");
+	static const struct {
+		unsigned long long bit;
+		const char *name;
+	} names[] = {
+		{ NUMAMIG_MIGRATE_MOVE_SHARED, "move-shared" },
+		{ NUMAMIG_MIGRATE_ALL_SOURCES, "all-sources" },
+		{ NUMAMIG_MIGRATE_KEEP_HUGE, "keep-huge" },
+	};
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!(flags & names[i].bit) || used >= len)
+			continue;
+		used += snprintf(buf + used, len - used, "%s%s",
+				 used ? ", " : "", names[i].name);
+	}
 }
 
 static void throttle_text(char *buf, size_t len, const struct numamig_job_status *st)
@@ -146,10 +158,9 @@ void show_status_text(FILE *f, const struct numamig_job_status *st)
 	fprintf(f, FIELD "%u\n", "to node:", st->dst_node);
 	if (st->group)
 		fprintf(f, FIELD "%llu\n", "group:", (unsigned long long)st->group);
-	if (st->migrate_flags) {
-		migrate_flags_text(buf, sizeof(buf), st->migrate_flags);
+	migrate_flags_text(buf, sizeof(buf), st->migrate_flags);
+	if (buf[0])
 		fprintf(f, FIELD "%s\n", "flags:", buf);
-	}
 	throttle_text(buf, sizeof(buf), st);
 	fprintf(f, FIELD "%s\n", "throttle:", buf);
 	fprintf(f, FIELD "%llu\n", "pages scanned:", (unsigned long long)st->pages_scanned);
@@ -162,6 +173,12 @@ void show_status_text(FILE *f, const struct numamig_job_status *st)
 	skipped_text(buf, sizeof(buf), st);
 	fprintf(f, FIELD "%s\n", "skipped:", buf);
 	fprintf(f, FIELD "%llu\n", "thp split:", (unsigned long long)st->thp_split);
+	if (st->migrate_flags & NUMAMIG_MIGRATE_KEEP_HUGE)
+		fprintf(f, FIELD "%llu moved whole (%llu pages), %llu small on arrival, %llu split\n",
+			"huge pages:", (unsigned long long)st->huge_moved,
+			(unsigned long long)st->huge_pages,
+			(unsigned long long)st->huge_small,
+			(unsigned long long)st->huge_split);
 	fprintf(f, FIELD "%llu\n", "batches:", (unsigned long long)st->batches);
 	if (st->policy == NUMAMIG_POLICY_SEVERE || st->rechecks)
 		fprintf(f, FIELD "%llu\n", "rechecks:", (unsigned long long)st->rechecks);
@@ -211,6 +228,11 @@ void show_status_json(struct json *j, const struct numamig_job_status *st)
 			json_u64(j, nmctl_skip_name(r), st->skipped[r]);
 	json_end_object(j);
 	json_u64(j, "thp_split", st->thp_split);
+	json_bool(j, "keep_huge", st->migrate_flags & NUMAMIG_MIGRATE_KEEP_HUGE);
+	json_u64(j, "huge_moved", st->huge_moved);
+	json_u64(j, "huge_pages", st->huge_pages);
+	json_u64(j, "huge_small", st->huge_small);
+	json_u64(j, "huge_split", st->huge_split);
 	json_u64(j, "batches", st->batches);
 	json_u64(j, "rechecks", st->rechecks);
 	json_u64(j, "walk_done_ns", st->walk_done_ns);

@@ -311,10 +311,18 @@ else
 	: >"$T/log"
 	frun migrate --pid $$ --to 0 --policy severe --batch 512 --sleep 0 --json
 	check "fake: migrate --json" 0 "^{\"jobs\":\[{\"job\":100,\"pid\":$$}\]}$"
-	if grep -q "policy=2 batch=512 sleep=0 .* flags=4$" "$T/log"; then
-		ok "fake: --sleep 0 is passed with NUMAMIG_MIGRATE_SLEEP_SET"
+	# flags: SLEEP_SET (4) and KEEP_HUGE (8), which the stand-in offers
+	if grep -q "policy=2 batch=512 sleep=0 .* flags=c$" "$T/log"; then
+		ok "fake: --sleep 0 is passed with NUMAMIG_MIGRATE_SLEEP_SET, huge pages kept by default"
 	else
-		not_ok "fake: --sleep 0 is passed with NUMAMIG_MIGRATE_SLEEP_SET" "$(cat "$T/log")"
+		not_ok "fake: --sleep 0 is passed with NUMAMIG_MIGRATE_SLEEP_SET, huge pages kept by default" "$(cat "$T/log")"
+	fi
+	: >"$T/log"
+	frun migrate --pid $$ --to 0 --split-huge
+	if [ "$rc" = 0 ] && grep -q "migrate pid=$$ .* flags=0$" "$T/log"; then
+		ok "fake: --split-huge asks for no KEEP_HUGE"
+	else
+		not_ok "fake: --split-huge asks for no KEEP_HUGE" "rc=$rc" "$(cat "$T/log")"
 	fi
 
 	frun migrate --pid $$ --to 0 --wait

@@ -35,7 +35,8 @@
 #define NUMAMIG_FEATURE_MOVE_SHARED	(1ULL << 1) /* NUMAMIG_MIGRATE_MOVE_SHARED */
 #define NUMAMIG_FEATURE_LOCALITY	(1ULL << 2) /* NUMAMIG_IOC_LOCALITY */
 #define NUMAMIG_FEATURE_HOTCACHE	(1ULL << 3) /* NUMAMIG_IOC_HOTCACHE */
-#define NUMAMIG_FEATURES_ALL		((1ULL << 4) - 1)
+#define NUMAMIG_FEATURE_KEEP_HUGE	(1ULL << 4) /* NUMAMIG_IOC_HUGE */
+#define NUMAMIG_FEATURES_ALL		((1ULL << 5) - 1)
 
 /**
  * struct numamig_api - version and feature handshake
@@ -79,11 +80,17 @@ enum numamig_policy {
  *              MPOL_MF_MOVE_ALL); needs CAP_SYS_NICE.
  * ALL_SOURCES: ignore src_nodes: every node but dst_node.
  * SLEEP_SET:   sleep_ms is meant as given, 0 (no pause) included.
+ * KEEP_HUGE:   hand large folios (THPs, PMD- or PTE-mapped; multi-size
+ *              THPs) to a mover in user space that moves them whole with
+ *              move_pages(2) (NUMAMIG_IOC_HUGE), in the job's order and
+ *              under its throttle, instead of splitting them.  Without a
+ *              mover the job splits them as without the flag.
  */
 #define NUMAMIG_MIGRATE_MOVE_SHARED	(1ULL << 0)
 #define NUMAMIG_MIGRATE_ALL_SOURCES	(1ULL << 1)
 #define NUMAMIG_MIGRATE_SLEEP_SET	(1ULL << 2)
-#define NUMAMIG_MIGRATE_FLAGS_ALL	((1ULL << 3) - 1)
+#define NUMAMIG_MIGRATE_KEEP_HUGE	(1ULL << 3)
+#define NUMAMIG_MIGRATE_FLAGS_ALL	((1ULL << 4) - 1)
 
 /**
  * struct numamig_migrate - start a migration job (NUMAMIG_IOC_MIGRATE)
@@ -185,6 +192,18 @@ enum numamig_skip {
  * @elapsed_ns:       time since start (to the end when finished).
  * @cpu_ns:           CPU time the job's kernel thread consumed.
  * @sleep_ns:         time the thread slept for the throttle.
+ * @huge_moved:       KEEP_HUGE: large folios the mover moved, still large
+ *                    on the destination.
+ * @huge_pages:       KEEP_HUGE: base pages in them (also in
+ *                    @pages_migrated).
+ * @huge_small:       KEEP_HUGE: large folios the mover moved that are
+ *                    small on the destination (it had no free huge page:
+ *                    move_pages(2) split them).
+ * @huge_split:       KEEP_HUGE: large folios the mover could not move
+ *                    (none came, it failed, the destination is outside
+ *                    the target's cpuset): the job split and moved them
+ *                    itself (PMD-mapped; also in @thp_split) or, for
+ *                    PTE-mapped ones, counted them as pinned.
  * @reserved:         zero.
  */
 struct numamig_job_status {
@@ -214,7 +233,11 @@ struct numamig_job_status {
 	__u64 elapsed_ns;
 	__u64 cpu_ns;
 	__u64 sleep_ns;
-	__u64 reserved[8];
+	__u64 huge_moved;
+	__u64 huge_pages;
+	__u64 huge_small;
+	__u64 huge_split;
+	__u64 reserved[4];
 };
 
 /**
@@ -466,6 +489,53 @@ struct numamig_hotcache {
 	__u64 reserved[4];
 };
 
+/*
+ * The most large folios one NUMAMIG_IOC_HUGE hand-off holds, and the
+ * least numamig_huge.capacity.
+ */
+#define NUMAMIG_HUGE_BATCH	256
+
+/* numamig_huge.flags */
+#define NUMAMIG_HUGE_RESULT	(1ULL << 0) /* @status_ptr holds results */
+#define NUMAMIG_HUGE_FLAGS_ALL	((1ULL << 1) - 1)
+
+/**
+ * struct numamig_huge - be a KEEP_HUGE job's mover (NUMAMIG_IOC_HUGE)
+ * @job_id:     (in) a job started with NUMAMIG_MIGRATE_KEEP_HUGE.
+ * @flags:      (in) NUMAMIG_HUGE_*.
+ * @addrs_ptr:  (in) user pointer to @capacity __u64: (out) one address in
+ *              each large folio to move, in the target's address space.
+ * @status_ptr: (in) user pointer to @capacity __s32: with
+ *              NUMAMIG_HUGE_RESULT, (in) for each address of the previous
+ *              hand-off what move_pages(2) reported: the node the folio
+ *              is on now, or a negative errno.
+ * @capacity:   (in) entries each array holds, >= NUMAMIG_HUGE_BATCH.
+ * @count:      (in) with NUMAMIG_HUGE_RESULT: the previous hand-off's
+ *              count; (out) addresses written, 0 when the job finished.
+ * @reserved:   must be zero.
+ *
+ * The first call makes the calling file the job's mover; the job waits
+ * for one (a few seconds) before it moves its first large folio, and
+ * splits large folios itself once its mover closed the file or stalled.
+ * Each call returns the results of the last hand-off (if any), then
+ * sleeps until the job hands over the next folios, which the caller
+ * moves with move_pages(2) to the job's node, or until the job ends.
+ *
+ * Errors: ENOENT (no such job), EINVAL (the job has no KEEP_HUGE, unknown
+ * flags, non-zero @reserved, @capacity too small, a result whose @count
+ * is not the hand-off's), EBUSY (another file is the job's mover), EFAULT,
+ * EINTR (a signal; nothing is lost: call again).
+ */
+struct numamig_huge {
+	__u64 job_id;
+	__u64 flags;
+	__u64 addrs_ptr;
+	__u64 status_ptr;
+	__u32 capacity;
+	__u32 count;
+	__u64 reserved[3];
+};
+
 #define NUMAMIG_IOC_MAGIC	0xB7
 
 enum {
@@ -478,6 +548,7 @@ enum {
 	_NUMAMIG_WAIT = 0x06,
 	_NUMAMIG_LOCALITY = 0x07,
 	_NUMAMIG_HOTCACHE = 0x08,
+	_NUMAMIG_HUGE = 0x09,
 };
 
 #define NUMAMIG_IOC_API \
@@ -498,5 +569,7 @@ enum {
 	_IOWR(NUMAMIG_IOC_MAGIC, _NUMAMIG_LOCALITY, struct numamig_locality)
 #define NUMAMIG_IOC_HOTCACHE \
 	_IOWR(NUMAMIG_IOC_MAGIC, _NUMAMIG_HOTCACHE, struct numamig_hotcache)
+#define NUMAMIG_IOC_HUGE \
+	_IOWR(NUMAMIG_IOC_MAGIC, _NUMAMIG_HUGE, struct numamig_huge)
 
 #endif /* _UAPI_LINUX_NUMAMIG_H */
