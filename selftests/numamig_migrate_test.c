@@ -453,13 +453,18 @@ TEST_F_TIMEOUT(job, keep_huge_handoff, 2 * NM_TEST_TIMEOUT)
 
 	thp_target(_metadata, e, t, 8 * MiB);
 
-	/* Not a KEEP_HUGE job, no such job, bad fields: refused. */
-	m = nm_job(t->pid, e->dst, NUMAMIG_POLICY_PERIODICAL, 512, 60000);
+	/*
+	 * Not a KEEP_HUGE job, no such job, bad fields: refused.  (The plain
+	 * job moves this process, not the target, whose pages must all be
+	 * left to the KEEP_HUGE job.)
+	 */
+	m = nm_job(getpid(), e->dst, NUMAMIG_POLICY_PERIODICAL, 512, 60000);
 	plain = nm_start(_metadata, e->fd, &m);
 	ASSERT_EQ(-EINVAL, huge_call(e->fd, plain, 0, addrs, status, 0));
 	ASSERT_EQ(0, nm_cancel(e->fd, plain));
 	ASSERT_EQ(-ENOENT, huge_call(e->fd, ~0ULL, 0, addrs, status, 0));
 
+	m = nm_job(t->pid, e->dst, NUMAMIG_POLICY_PERIODICAL, 512, 60000);
 	m.flags |= NUMAMIG_MIGRATE_KEEP_HUGE;
 	id = nm_start(_metadata, e->fd, &m);
 	memset(&h, 0, sizeof(h));

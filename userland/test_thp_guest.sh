@@ -14,6 +14,7 @@
 #  - a MADV_NOHUGEPAGE range stays small
 #  - --split-huge: the old behaviour, huge pages split
 #  - the helper that moves them killed: the job still moves everything
+#  - 6.8+: 64 KiB multi-size THPs are moved whole
 #
 # (The kselftests check the NUMAMIG_IOC_HUGE protocol and its errors.)
 #
@@ -162,7 +163,7 @@ if start order -m 64 -H 25; then
 		not_ok "mild: the hot huge pages move first" "hot ${hot_on:-?}/${hot_all:-?}, cold ${cold_on:-?}/${cold_all:-?} on node 1" "$s"
 	fi
 	"$NM" cancel "$id" >/dev/null 2>&1
-	kill -9 "$tpid" 2>/dev/null
+	kill -9 "$tpid" 2>/dev/null; wait "$tpid" 2>/dev/null
 fi
 
 # -- a PTE-mapped THP -------------------------------------------------------
@@ -225,6 +226,32 @@ if start killed -m 64 -H 0; then
 			"$(tr '\n' ' ' <"$T/killed.report" 2>/dev/null)" \
 			"$(jq -c '{state,huge_moved,huge_split,thp_split}' "$T/st.json" 2>/dev/null)"
 	fi
+fi
+
+# -- 6.12: multi-size THP (64 KiB folios) are moved whole ------------------
+m64=$THP/hugepages-64kB
+if [ -w $m64/enabled ] && [ -w $THP/hugepages-2048kB/enabled ]; then
+	e64=$(sed 's/.*\[\(.*\)\].*/\1/' $m64/enabled)
+	e2m=$(sed 's/.*\[\(.*\)\].*/\1/' $THP/hugepages-2048kB/enabled)
+	echo always >$m64/enabled
+	echo never >$THP/hugepages-2048kB/enabled
+	if start mthp -m 16 -H 0; then
+		id=$("$NM" migrate --pid "$tpid" --to 1 --policy eager 2>"$T/err")
+		if [ -n "$id" ] && job_wait "$id" && report mthp &&
+		   [ "$(st huge_moved)" -gt 0 ] && [ "$(st huge_split)" = 0 ] &&
+		   [ "$(st 'skipped.pinned // 0')" = 0 ] &&
+		   awk '/^cold/ { exit !($2 == $3) }' "$T/mthp.report" && grep -q '^verify ok' "$T/mthp.report"; then
+			ok "64 KiB multi-size THPs are moved whole ($(st huge_moved) folios)"
+		else
+			not_ok "64 KiB multi-size THPs are moved whole" "$(tr '\n' ' ' <"$T/mthp.report" 2>/dev/null)" \
+				"$(jq -c '{state,skipped,huge_moved,huge_small,huge_split}' "$T/st.json" 2>/dev/null)"
+		fi
+		kill -9 "$tpid" 2>/dev/null; wait "$tpid" 2>/dev/null
+	fi
+	echo "$e64" >$m64/enabled
+	echo "$e2m" >$THP/hugepages-2048kB/enabled
+else
+	ok "64 KiB multi-size THPs are moved whole # SKIP no multi-size THP (6.8+)"
 fi
 
 echo "1..$n"
