@@ -158,6 +158,21 @@ static u64 numamig_hot_pages(const struct numamig_run *run)
 	return run->hot.nr + run->hot_l.pages;
 }
 
+/*
+ * Does @hot hold a batch?  Eager does not throttle: its batch only bounds
+ * the work between two reschedules, so its large folios go to the mover
+ * as many at a time as one hand-off takes (each move_pages(2) call drains
+ * every CPU's LRU caches and waits for an RCU grace period).
+ */
+static bool numamig_hot_full(const struct numamig_run *run)
+{
+	if (run->hot_l.nr >= NUMAMIG_HUGE_BATCH)
+		return true;
+	if (run->job->policy == NUMAMIG_POLICY_EAGER)
+		return run->hot.nr >= run->batch;
+	return numamig_hot_pages(run) >= run->batch;
+}
+
 /* Publish the counters so status shows progress. */
 static void numamig_run_publish(struct numamig_run *run)
 {
@@ -584,7 +599,7 @@ static int numamig_collect_large(struct numamig_run *run,
 	list->pages += info->nr;
 	run->st.pages_queued += info->nr;
 	run->resume = info->addr + info->nr * PAGE_SIZE;
-	return numamig_hot_pages(run) >= run->batch ? NUMAMIG_WALK_FULL : 0;
+	return numamig_hot_full(run) ? NUMAMIG_WALK_FULL : 0;
 }
 
 /* Walk callback: queue a page that is on a source node. */
@@ -625,7 +640,7 @@ static int numamig_collect_page(const struct numamig_pte_info *info,
 		list->addr[list->nr++] = info->addr + i * PAGE_SIZE;
 	run->st.pages_queued += info->nr;
 	run->resume = info->addr + info->nr * PAGE_SIZE;
-	return numamig_hot_pages(run) >= run->batch ? NUMAMIG_WALK_FULL : 0;
+	return numamig_hot_full(run) ? NUMAMIG_WALK_FULL : 0;
 }
 
 /* Walk callback for mappings we do not move: count why. */
@@ -887,7 +902,7 @@ static int numamig_walk_phase(struct numamig_run *run, int *error)
 		state = numamig_run_state(run);
 		if (state != NUMAMIG_STATE_RUNNING)
 			return state;
-		if (numamig_hot_pages(run) >= run->batch ||
+		if (numamig_hot_full(run) ||
 		    (run->walk_done && numamig_hot_pages(run))) {
 			numamig_flush_hot(run);
 			run->st.batches++;
